@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * minivmx core <-> backend contract.
+ *
+ * The core (main.c, vm.c, vcpu.c, mmu.c, emulate.c, cpuid.c, msr.c) knows
+ * nothing about VMX or SVM.  A backend fills one struct mvx_backend and
+ * calls the mvx_handle_*() helpers below from its exit-handler table.
+ */
+#ifndef _MINIVMX_H
+#define _MINIVMX_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/refcount.h>
+#include <linux/preempt.h>
+#include <linux/mm_types.h>
+#include "../uapi/minivmx.h"
+
+#define MVX_MAX_VCPUS		64	/* per VM; also the bound on vCPU ids */
+#define MVX_MAX_SLOTS		32
+#define MVX_MAX_CPUID_ENTRIES	256
+#define MVX_RUN_PAGES		2	/* run page + port I/O data page */
+
+/* General purpose registers, in the order of the x86 register encoding. */
+enum mvx_gpr {
+	MVX_RAX, MVX_RCX, MVX_RDX, MVX_RBX, MVX_RSP, MVX_RBP, MVX_RSI, MVX_RDI,
+	MVX_R8, MVX_R9, MVX_R10, MVX_R11, MVX_R12, MVX_R13, MVX_R14, MVX_R15,
+	MVX_NR_GPRS
+};
+
+/* Segment registers, in the order of the x86 segment encoding. */
+enum mvx_seg {
+	MVX_ES, MVX_CS, MVX_SS, MVX_DS, MVX_FS, MVX_GS, MVX_NR_SEGS
+};
+
+struct mvx_slot {
+	bool used;
+	u32 id;
+	u32 flags;
+	u64 base_gfn;
+	u64 npages;
+	unsigned long hva;
+	struct page **pages;	/* pinned on first guest touch, else NULL */
+};
+
+struct mvx_vm {
+	refcount_t refs;		/* the VM fd and every vCPU */
+	struct mm_struct *mm;		/* the creator's; only it may use us */
+
+	/*
+	 * Readers: every vCPU while it runs (guest entry, exit handling).
+	 * Writer: slot changes, which unpin pages and so must first see
+	 * every vCPU out of the guest.
+	 */
+	struct rw_semaphore slots_sem;
+	struct mvx_slot slots[MVX_MAX_SLOTS];
+
+	struct mutex lock;		/* vCPU creation */
+	struct mvx_vcpu *vcpus[MVX_MAX_VCPUS];
+	unsigned int nr_vcpus;
+
+	/* Second-level (EPT/NPT) page table, built on demand by mmu.c. */
+	struct mutex mmu_lock;
+	u64 *mmu_root;
+	unsigned long mmu_gen;		/* bumped when translations are removed */
+	unsigned long pinned_pages;
+
+	u64 tss_addr;
+};
+
+/* Guest state the emulator needs, read on demand from the VMCS/VMCB. */
+struct mvx_cpu_mode {
+	u64 cr0, cr3, cr4, efer;
+	u64 seg_base[MVX_NR_SEGS];
+	bool cs_db, cs_l;
+	u8 cpl;
+};
+
+/* What a port I/O exit told the backend, in a vendor-neutral form. */
+struct mvx_pio {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u8 addr_size;		/* 2, 4 or 8: for string forms */
+	u8 seg;			/* enum mvx_seg, for OUTS (INS always uses ES) */
+	u64 next_rip;
+};
+
+/* An exit to userspace that must be finished on the next MVX_RUN. */
+enum mvx_pending {
+	MVX_PENDING_NONE,
+	MVX_PENDING_PIO_IN,	/* copy data into RAX */
+	MVX_PENDING_PIO_STRING,	/* advance RSI/RDI/RCX, copy INS data */
+	MVX_PENDING_MMIO_READ,	/* copy data into a register */
+	MVX_PENDING_SKIP,	/* only advance RIP */
+};
+
+struct mvx_completion {
+	enum mvx_pending what;
+	u64 next_rip;
+	/* PIO */
+	struct mvx_pio pio;
+	u32 count;
+	u64 gpa;		/* INS destination in guest memory */
+	/* MMIO read */
+	u8 reg;			/* enum mvx_gpr */
+	u8 len;
+	u8 dest_size;		/* 1, 2, 4, 8; 4 zero-extends to 64 */
+	bool sign_extend;
+	bool high_byte;		/* AH, CH, DH, BH */
+};
+
+struct mvx_vcpu_msrs {
+	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+	u64 tsc_aux, misc_enable, apic_base, pat;
+	u64 mtrr_def_type;
+	u64 tsc_offset;
+};
+
+struct mvx_vcpu {
+	struct mvx_vm *vm;
+	unsigned int id;
+	struct mutex mutex;		/* one vCPU ioctl at a time */
+	struct mvx_run *run;
+	struct page *run_pages;		/* MVX_RUN_PAGES pages, order 1 */
+
+	/* Authoritative while outside the guest; backends sync RSP/RIP/RFLAGS. */
+	u64 gprs[MVX_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+
+	int cpu;			/* CPU holding our VMCS/VMCB, or -1 */
+	int last_cpu;			/* CPU we last entered the guest on */
+	unsigned long mmu_gen;		/* vm->mmu_gen at our last flush */
+	struct preempt_notifier pn;
+	bool loaded;			/* between vcpu_load and vcpu_put */
+
+	void *xsave;			/* guest FPU/SSE/AVX state, XSAVE format */
+	u64 xcr0;
+
+	struct mvx_cpuid_entry2 *cpuid;
+	unsigned int cpuid_nent;
+	struct mvx_vcpu_msrs msrs;
+
+	struct mvx_completion pending;
+	u64 exits;
+};
+
+struct mvx_backend {
+	const char *name;		/* "vmx" or "svm": for dmesg and traces */
+	size_t vcpu_size;		/* embeds struct mvx_vcpu at offset 0 */
+
+	/* Second-level page-table entry formats. */
+	u64 pt_table_bits;		/* non-leaf: present/readable, ... */
+	u64 pt_leaf_bits;		/* leaf, read-only */
+	u64 pt_write_bit;
+
+	int (*probe)(void);		/* -ENODEV plus one dmesg line if unusable */
+	int (*cpu_enable)(void);	/* on the calling CPU, preemption off */
+	void (*cpu_disable)(void);	/* on the calling CPU, preemption off */
+
+	int (*vcpu_init)(struct mvx_vcpu *vcpu);	/* architectural reset state */
+	void (*vcpu_destroy)(struct mvx_vcpu *vcpu);
+	void (*vcpu_load)(struct mvx_vcpu *vcpu, int cpu);	/* preemption off */
+	void (*vcpu_put)(struct mvx_vcpu *vcpu);		/* preemption off */
+
+	/*
+	 * Called with interrupts off and the guest FPU loaded: enter the guest
+	 * once and record why it left.  handle_exit() then runs with
+	 * interrupts and preemption on; it returns > 0 to re-enter, 0 with
+	 * vcpu->run filled to return to userspace, or a negative errno.
+	 */
+	void (*vcpu_enter)(struct mvx_vcpu *vcpu);
+	int (*handle_exit)(struct mvx_vcpu *vcpu);
+
+	void (*get_sregs)(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
+	int (*set_sregs)(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
+	void (*get_mode)(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
+
+	/* MSRs living in the VMCS/VMCB; -ENOENT hands the index to the core. */
+	int (*get_msr)(struct mvx_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct mvx_vcpu *vcpu, u32 index, u64 data);
+
+	void (*queue_exception)(struct mvx_vcpu *vcpu, u8 vector,
+				bool has_error, u32 error_code);
+	void (*flush_tlb)(struct mvx_vcpu *vcpu);	/* this CPU, this VM */
+};
+
+extern const struct mvx_backend *mvx_ops;
+extern const struct mvx_backend mvx_vmx_backend;
+extern const struct mvx_backend mvx_svm_backend;
+
+/* Exit helpers, called by backends from handle_exit(). */
+int mvx_handle_pio(struct mvx_vcpu *vcpu, const struct mvx_pio *pio);
+int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write);
+int mvx_handle_cpuid(struct mvx_vcpu *vcpu, u64 next_rip);
+int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip);
+int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip);
+int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip);
+int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip);
+int mvx_exit_shutdown(struct mvx_vcpu *vcpu);
+int mvx_exit_fail_entry(struct mvx_vcpu *vcpu, u64 reason);
+int mvx_exit_internal_error(struct mvx_vcpu *vcpu, u32 suberror,
+			    u64 hw_reason, u64 info1, u64 info2);
+
+/* Guest memory access by guest-physical address (through the slots). */
+int mvx_read_guest(struct mvx_vcpu *vcpu, u64 gpa, void *buf, unsigned int len);
+int mvx_write_guest(struct mvx_vcpu *vcpu, u64 gpa, const void *buf,
+		    unsigned int len);
+/* Guest-linear to guest-physical, walking the guest's own page tables. */
+int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
+		   u64 gva, u64 *gpa);
+
+/* Second-level page table: physical address of the root, for EPTP/nCR3. */
+phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm);
+
+/* CPUs enabled for virtualization while any VM exists. */
+int mvx_hw_get(void);
+void mvx_hw_put(void);
+
+static inline u64 mvx_reg(struct mvx_vcpu *vcpu, enum mvx_gpr reg)
+{
+	return vcpu->gprs[reg];
+}
+
+#endif /* _MINIVMX_H */
