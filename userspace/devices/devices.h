@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The emulated devices of minivmx-run, one file each.  Every device is a
+ * struct the caller owns, an init function and an attach function that
+ * registers its ranges on a bus (returning 0 or -errno from bus_register).
+ *
+ * Port map:   0x3F8-0x3FF  16550 UART (console)       uart.c
+ *             0xE9         debug console               debugcon.c
+ *             0xF4         exit device (status N)      exitdev.c
+ *             0x70-0x71    CMOS / RTC                  cmos.c
+ *             0x60, 0x64   keyboard controller (reset) reset.c
+ *             0x92         fast A20 / reset (bit 0)    reset.c
+ *             0xCF9        reset control register      reset.c
+ * MMIO map:   0xD0000000   4 KiB scratch device        scratch.c
+ */
+#ifndef MVX_DEVICES_H
+#define MVX_DEVICES_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bus.h"
+
+/* 16550 UART without interrupts: the guest polls LSR. */
+#define UART_COM1_BASE	0x3f8
+#define UART_RX_SIZE	256
+
+struct uart {
+	pthread_mutex_t lock;
+	pthread_cond_t rx_space;
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	uint8_t rx[UART_RX_SIZE];
+	unsigned int rx_head, rx_count;
+	FILE *out;
+	int out_pending;	/* bytes written since the last flush */
+	int in_fd;		/* -1: no input */
+	int reader_started;
+	pthread_t reader;
+	uint64_t tx_bytes;
+};
+
+void uart_init(struct uart *u, FILE *out, int in_fd);
+int uart_attach(struct uart *u, struct bus *pio, uint16_t base);
+/* Queue received bytes; returns how many fit. */
+size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+void uart_flush(struct uart *u);
+
+/* Port 0xE9: writes go to out, reads return 0xE9 (Bochs convention). */
+#define DEBUGCON_PORT	0xe9
+struct debugcon {
+	pthread_mutex_t lock;
+	FILE *out;
+};
+void debugcon_init(struct debugcon *d, FILE *out);
+int debugcon_attach(struct debugcon *d, struct bus *pio);
+
+/* Port 0xF4: a write of N ends the run with exit status N & 0xff. */
+#define EXITDEV_PORT	0xf4
+int exitdev_attach(struct bus *pio);
+
+/* CMOS/RTC: 128 bytes of NVRAM, clock from the host, memory size bytes. */
+#define CMOS_INDEX_PORT	0x70
+struct cmos {
+	pthread_mutex_t lock;
+	uint8_t index;
+	uint8_t ram[128];
+};
+/* ram_below_4g/above_4g: guest RAM in bytes, as firmware should see it. */
+void cmos_init(struct cmos *c, uint64_t ram_below_4g, uint64_t ram_above_4g);
+int cmos_attach(struct cmos *c, struct bus *pio);
+
+/* Reset sources: 0xCF9 bit 2, keyboard controller command 0xFE, 0x92 bit 0. */
+struct resetdev {
+	pthread_mutex_t lock;
+	uint8_t cf9;
+	uint8_t port92;
+};
+void resetdev_init(struct resetdev *r);
+int resetdev_attach(struct resetdev *r, struct bus *pio);
+
+/*
+ * MMIO scratch page: reads return what was last written at the same
+ * offset.  Used by guests that measure or test MMIO exits.
+ */
+#define SCRATCH_MMIO_BASE	0xd0000000ULL
+#define SCRATCH_MMIO_SIZE	0x1000
+struct scratch {
+	pthread_mutex_t lock;
+	uint8_t mem[SCRATCH_MMIO_SIZE];
+};
+void scratch_init(struct scratch *s);
+int scratch_attach(struct scratch *s, struct bus *mmio);
+
+#endif /* MVX_DEVICES_H */

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vCPU threads: MVX_RUN, exit dispatch, and ending the run. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "machine.h"
+#include "runctl.h"
+
+#define KICK_SIGNAL	SIGUSR1
+#define STOP_GRACE_MS	2000
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Runs only to make MVX_RUN return EINTR. */
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static void report_guest_failure(struct vcpu_ctx *c, const char *what)
+{
+	struct mvx_regs regs;
+	struct mvx_sregs sregs;
+
+	if (mvx_get_regs(&c->vcpu, &regs) || mvx_get_sregs(&c->vcpu, &sregs)) {
+		fprintf(stderr, "minivmx-run: vCPU %u: %s (registers unavailable)\n",
+			c->vcpu.id, what);
+	} else {
+		fprintf(stderr,
+			"minivmx-run: vCPU %u: %s at RIP 0x%llx (CS 0x%x base 0x%llx, CR0 0x%llx)\n",
+			c->vcpu.id, what, (unsigned long long)regs.rip,
+			sregs.cs.selector, (unsigned long long)sregs.cs.base,
+			(unsigned long long)sregs.cr0);
+	}
+	runctl_request_stop(RUN_EXIT_GUEST_FAILED, "vCPU %u: %s", c->vcpu.id,
+			    what);
+}
+
+static void describe_exit(const struct mvx_run *run, char *buf, size_t len)
+{
+	switch (run->exit_reason) {
+	case MVX_EXIT_SHUTDOWN:
+		snprintf(buf, len, "exit SHUTDOWN (triple fault)");
+		break;
+	case MVX_EXIT_FAIL_ENTRY:
+		snprintf(buf, len, "exit FAIL_ENTRY, hardware entry failure reason 0x%llx on CPU %u",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			 run->fail_entry.cpu);
+		break;
+	case MVX_EXIT_INTERNAL_ERROR:
+		snprintf(buf, len, "exit INTERNAL_ERROR, suberror %u, %u data words, data[0] 0x%llx",
+			 run->internal.suberror, run->internal.ndata,
+			 (unsigned long long)(run->internal.ndata ?
+					      run->internal.data[0] : 0));
+		break;
+	case MVX_EXIT_UNKNOWN:
+		snprintf(buf, len, "exit UNKNOWN, hardware exit reason 0x%llx",
+			 (unsigned long long)run->hw.hardware_exit_reason);
+		break;
+	case MVX_EXIT_EXCEPTION:
+		snprintf(buf, len, "exit EXCEPTION, vector %u, error code 0x%x",
+			 run->ex.exception, run->ex.error_code);
+		break;
+	default:
+		snprintf(buf, len, "unexpected exit %u (%s)", run->exit_reason,
+			 mvx_exit_name(run->exit_reason));
+		break;
+	}
+}
+
+static int handle_io(struct vcpu_ctx *c)
+{
+	struct mvx_run *run = c->vcpu.run;
+	unsigned int size = run->io.size, i;
+	uint64_t bytes = (uint64_t)size * run->io.count;
+	uint8_t *data;
+	uint64_t val;
+
+	if ((size != 1 && size != 2 && size != 4) ||
+	    run->io.data_offset > (uint64_t)c->m->vm.run_size ||
+	    bytes > c->m->vm.run_size - run->io.data_offset)
+		return -1;
+	data = mvx_pio_data(&c->vcpu);
+	for (i = 0; i < run->io.count; i++, data += size) {
+		if (run->io.direction == MVX_EXIT_IO_OUT) {
+			val = 0;
+			memcpy(&val, data, size);
+			bus_write(&c->m->pio, run->io.port, size, val);
+		} else {
+			val = bus_read(&c->m->pio, run->io.port, size);
+			memcpy(data, &val, size);
+		}
+	}
+	return 0;
+}
+
+static int handle_mmio(struct vcpu_ctx *c)
+{
+	struct mvx_run *run = c->vcpu.run;
+	unsigned int len = run->mmio.len;
+	uint64_t val = 0;
+
+	if (!len || len > 8)
+		return -1;
+	if (run->mmio.is_write) {
+		memcpy(&val, run->mmio.data, len);
+		bus_write(&c->m->mmio, run->mmio.phys_addr, len, val);
+	} else {
+		val = bus_read(&c->m->mmio, run->mmio.phys_addr, len);
+		memcpy(run->mmio.data, &val, len);
+	}
+	return 0;
+}
+
+/* A halted vCPU never wakes (no interrupts); the last one ends the run. */
+static void handle_hlt(struct vcpu_ctx *c)
+{
+	struct machine *m = c->m;
+
+	if (__atomic_add_fetch(&m->halted, 1, __ATOMIC_ACQ_REL) == m->nr_vcpus)
+		runctl_request_stop(RUN_EXIT_OK, "all vCPUs halted");
+}
+
+/* Returns 1 to keep running, 0 to leave the loop. */
+static int handle_exit(struct vcpu_ctx *c)
+{
+	struct mvx_run *run = c->vcpu.run;
+	char what[192];
+
+	switch (run->exit_reason) {
+	case MVX_EXIT_IO:
+		if (!handle_io(c))
+			return 1;
+		snprintf(what, sizeof(what), "malformed IO exit (port 0x%x size %u count %u)",
+			 run->io.port, run->io.size, run->io.count);
+		break;
+	case MVX_EXIT_MMIO:
+		if (!handle_mmio(c))
+			return 1;
+		snprintf(what, sizeof(what), "malformed MMIO exit (len %u)",
+			 run->mmio.len);
+		break;
+	case MVX_EXIT_HLT:
+		handle_hlt(c);
+		return 0;
+	case MVX_EXIT_INTR:
+	case MVX_EXIT_IRQ_WINDOW_OPEN:
+		return 1;
+	default:
+		describe_exit(run, what, sizeof(what));
+		break;
+	}
+	report_guest_failure(c, what);
+	return 0;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_ctx *c = arg;
+	struct vcpu_stats *st = &c->stats;
+	uint64_t t_out = now_ns(), t_in;
+	int ret;
+
+	while (!runctl_stopping()) {
+		t_in = now_ns();
+		st->ns_outside += t_in - t_out;
+		ret = mvx_vcpu_run(&c->vcpu);
+		t_out = now_ns();
+		st->ns_in_guest += t_out - t_in;
+		if (ret == -EINTR) {
+			st->interrupted++;
+			continue;
+		}
+		if (ret) {
+			fprintf(stderr, "minivmx-run: %s\n", mvx_last_error());
+			runctl_request_stop(RUN_EXIT_GUEST_FAILED, "%s",
+					    mvx_last_error());
+			break;
+		}
+		stats_count_exit(st, c->vcpu.run->exit_reason);
+		if (!handle_exit(c))
+			break;
+	}
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int install_kick_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;	/* no SA_RESTART: MVX_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	return sigaction(KICK_SIGNAL, &sa, NULL);
+}
+
+/*
+ * Get every vCPU out of the guest: immediate_exit covers a thread about to
+ * enter, the signal one already inside.  A vCPU that stays inside anyway
+ * (a device ignoring both) is left behind after STOP_GRACE_MS.
+ */
+static void stop_vcpus(struct machine *m)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned int i, waited, running;
+
+	for (waited = 0; waited < STOP_GRACE_MS; waited += 10) {
+		running = 0;
+		for (i = 0; i < m->nr_vcpus; i++) {
+			struct vcpu_ctx *c = &m->cpus[i];
+
+			if (!c->started || __atomic_load_n(&c->done, __ATOMIC_ACQUIRE))
+				continue;
+			running++;
+			c->vcpu.run->immediate_exit = 1;
+			pthread_kill(c->thread, KICK_SIGNAL);
+		}
+		if (!running)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct vcpu_ctx *c = &m->cpus[i];
+
+		if (c->started && __atomic_load_n(&c->done, __ATOMIC_ACQUIRE))
+			pthread_join(c->thread, NULL);
+		else if (c->started)
+			fprintf(stderr, "minivmx-run: vCPU %u did not leave the guest\n", i);
+	}
+}
+
+int machine_run(struct machine *m)
+{
+	unsigned int i;
+	int status;
+
+	runctl_reset();
+	if (install_kick_handler()) {
+		perror("minivmx-run: sigaction");
+		return RUN_EXIT_USAGE;
+	}
+	for (i = 0; i < m->nr_vcpus; i++) {
+		struct vcpu_ctx *c = &m->cpus[i];
+
+		if (pthread_create(&c->thread, NULL, vcpu_thread, c)) {
+			fprintf(stderr, "minivmx-run: cannot start vCPU %u thread\n", i);
+			runctl_request_stop(RUN_EXIT_USAGE, "thread creation failed");
+			break;
+		}
+		c->started = 1;
+	}
+	status = runctl_wait();
+	stop_vcpus(m);
+	uart_flush(&m->uart);
+	fflush(stdout);
+	return status;
+}
+
+void machine_print_stats(struct machine *m, FILE *f)
+{
+	struct vcpu_stats *s = calloc(m->nr_vcpus, sizeof(*s));
+	unsigned int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < m->nr_vcpus; i++)
+		s[i] = m->cpus[i].stats;
+	stats_print(f, s, m->nr_vcpus, &m->pio, &m->mmio);
+	fprintf(f, "run ended: %s (status %d)\n", runctl_reason(),
+		runctl_status());
+	free(s);
+}
