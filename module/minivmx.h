@@ -125,7 +125,9 @@ struct mvx_vcpu {
 	unsigned int id;
 	struct mutex mutex;		/* one vCPU ioctl at a time */
 	struct mvx_run *run;
-	struct page *run_pages;		/* MVX_RUN_PAGES pages, order 1 */
+	struct page *run_page;		/* mmap page 0: struct mvx_run */
+	struct page *pio_page;		/* mmap page MVX_PIO_PAGE_OFFSET */
+	void *pio_data;
 
 	/* Authoritative while outside the guest; backends sync RSP/RIP/RFLAGS. */
 	u64 gprs[MVX_NR_GPRS];
@@ -136,7 +138,6 @@ struct mvx_vcpu {
 	int last_cpu;			/* CPU we last entered the guest on */
 	unsigned long mmu_gen;		/* vm->mmu_gen at our last flush */
 	struct preempt_notifier pn;
-	bool loaded;			/* between vcpu_load and vcpu_put */
 
 	void *xsave;			/* guest FPU/SSE/AVX state, XSAVE format */
 	u64 xcr0;

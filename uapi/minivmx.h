@@ -27,8 +27,8 @@
 #define MVX_CAP_IMMEDIATE_EXIT	136
 
 /* Memory slot flags. */
-#define MVX_MEM_LOG_DIRTY_PAGES	(1U << 0)
-#define MVX_MEM_READONLY	(1U << 1)
+#define MVX_MEM_LOG_DIRTY_PAGES	0x1
+#define MVX_MEM_READONLY	0x2
 
 struct mvx_userspace_memory_region {
 	__u32 slot;
@@ -105,7 +105,7 @@ struct mvx_msr_list {
 	__u32 indices[];
 };
 
-#define MVX_CPUID_FLAG_SIGNIFCANT_INDEX	(1U << 0)
+#define MVX_CPUID_FLAG_SIGNIFCANT_INDEX	0x1
 
 struct mvx_cpuid_entry2 {
 	__u32 function;

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations shared by the core files only; backends use minivmx.h. */
+#ifndef _MVX_CORE_H
+#define _MVX_CORE_H
+
+#include <linux/fs.h>
+#include "minivmx.h"
+
+extern unsigned int mvx_max_vcpus;
+
+/* main.c */
+bool mvx_hw_usable(void);
+long mvx_check_extension(unsigned long ext);
+
+/* vm.c */
+int mvx_vm_create(void);
+void mvx_vm_get(struct mvx_vm *vm);
+void mvx_vm_put(struct mvx_vm *vm);
+struct mvx_slot *mvx_find_slot(struct mvx_vm *vm, u64 gfn);
+
+/* vcpu.c */
+int mvx_vcpu_create(struct mvx_vm *vm, unsigned long id);
+void mvx_vcpu_free(struct mvx_vcpu *vcpu);
+void mvx_vcpu_free_core(struct mvx_vcpu *vcpu);
+void mvx_fpu_setup(void);
+u64 mvx_host_xcr0(void);
+
+/* mmu.c */
+int mvx_mmu_init(struct mvx_vm *vm);
+void mvx_mmu_destroy(struct mvx_vm *vm);
+void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot);
+void mvx_slot_unpin(struct mvx_vm *vm, struct mvx_slot *slot);
+
+/* emulate.c */
+int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa);
+int mvx_complete_pending(struct mvx_vcpu *vcpu);
+void mvx_complete_mmio_read(struct mvx_vcpu *vcpu);
+
+/* cpuid.c */
+int mvx_get_supported_cpuid(struct mvx_cpuid2 __user *ucpuid);
+int mvx_set_cpuid2(struct mvx_vcpu *vcpu, struct mvx_cpuid2 __user *ucpuid);
+int mvx_cpuid_init(struct mvx_vcpu *vcpu);
+int mvx_cpuid_setup(void);
+void mvx_cpuid_cleanup(void);
+
+/* msr.c */
+int mvx_get_msr_index_list(struct mvx_msr_list __user *ulist);
+int mvx_vcpu_get_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
+int mvx_vcpu_set_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
+void mvx_msrs_reset(struct mvx_vcpu *vcpu);
+
+#endif /* _MVX_CORE_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exits that end in userspace (port I/O, HLT, shutdown, errors) and their
+ * completion on the next MVX_RUN, plus XSETBV.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
+#include <asm/trapnr.h>
+#include "core.h"
+
+#define RFLAGS_DF	BIT_ULL(10)
+/* The most string I/O elements moved per exit: one data page's worth. */
+#define PIO_DATA_SIZE	PAGE_SIZE
+
+static u64 addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+static void fill_io_exit(struct mvx_vcpu *vcpu, const struct mvx_pio *pio,
+			 u32 count)
+{
+	struct mvx_run *run = vcpu->run;
+
+	run->exit_reason = MVX_EXIT_IO;
+	run->io.direction = pio->in ? MVX_EXIT_IO_IN : MVX_EXIT_IO_OUT;
+	run->io.size = pio->size;
+	run->io.port = pio->port;
+	run->io.count = count;
+	run->io.data_offset = MVX_PIO_PAGE_OFFSET * PAGE_SIZE;
+}
+
+/* The guest-physical address of string element @i, or -EFAULT. */
+static int string_elem_gpa(struct mvx_vcpu *vcpu,
+			   const struct mvx_cpu_mode *mode,
+			   const struct mvx_pio *pio, u32 i, u64 *gpa)
+{
+	enum mvx_gpr reg = pio->in ? MVX_RDI : MVX_RSI;
+	u8 seg = pio->in ? MVX_ES : pio->seg;
+	u64 mask = addr_mask(pio->addr_size);
+	s64 step = vcpu->rflags & RFLAGS_DF ? -(s64)pio->size : pio->size;
+	u64 off = (vcpu->gprs[reg] + step * i) & mask;
+
+	return mvx_gva_to_gpa(vcpu, mode, mode->seg_base[seg] + off, gpa);
+}
+
+static int string_io(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
+{
+	struct mvx_completion *c = &vcpu->pending;
+	u64 count = 1, gpa;
+	struct mvx_cpu_mode mode;
+	u32 i;
+
+	if (pio->rep) {
+		count = vcpu->gprs[MVX_RCX] & addr_mask(pio->addr_size);
+		if (!count) {
+			vcpu->rip = pio->next_rip;
+			return 1;
+		}
+	}
+	count = min_t(u64, count, PIO_DATA_SIZE / pio->size);
+
+	mvx_ops->get_mode(vcpu, &mode);
+	for (i = 0; i < count; i++) {
+		if (string_elem_gpa(vcpu, &mode, pio, i, &gpa))
+			goto fault;
+		if (!pio->in &&
+		    mvx_read_guest(vcpu, gpa, vcpu->pio_data + i * pio->size,
+				   pio->size))
+			goto fault;
+	}
+
+	c->what = MVX_PENDING_PIO_STRING;
+	c->pio = *pio;
+	c->count = count;
+	c->next_rip = pio->next_rip;
+	fill_io_exit(vcpu, pio, count);
+	return 0;
+
+fault:
+	pr_warn_ratelimited("vcpu %u: string I/O on port %#x touches unbacked guest memory\n",
+			    vcpu->id, pio->port);
+	return mvx_exit_internal_error(vcpu, MVX_INTERNAL_ERROR_EMULATION,
+				       0, pio->port, vcpu->rip);
+}
+
+int mvx_handle_pio(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
+{
+	struct mvx_completion *c = &vcpu->pending;
+
+	if (pio->string)
+		return string_io(vcpu, pio);
+
+	memset(c, 0, sizeof(*c));
+	c->next_rip = pio->next_rip;
+	if (pio->in) {
+		c->what = MVX_PENDING_PIO_IN;
+		c->pio = *pio;
+	} else {
+		c->what = MVX_PENDING_SKIP;
+		memcpy(vcpu->pio_data, &vcpu->gprs[MVX_RAX], pio->size);
+	}
+	fill_io_exit(vcpu, pio, 1);
+	return 0;
+}
+
+static void complete_pio_in(struct mvx_vcpu *vcpu)
+{
+	u64 *rax = &vcpu->gprs[MVX_RAX];
+	u32 v = 0;
+
+	memcpy(&v, vcpu->pio_data, vcpu->pending.pio.size);
+	switch (vcpu->pending.pio.size) {
+	case 1:
+		*rax = (*rax & ~0xffULL) | v;
+		break;
+	case 2:
+		*rax = (*rax & ~0xffffULL) | v;
+		break;
+	default:
+		*rax = v;	/* 32-bit writes zero-extend */
+	}
+}
+
+static int complete_string_io(struct mvx_vcpu *vcpu)
+{
+	struct mvx_completion *c = &vcpu->pending;
+	const struct mvx_pio *pio = &c->pio;
+	enum mvx_gpr reg = pio->in ? MVX_RDI : MVX_RSI;
+	u64 mask = addr_mask(pio->addr_size);
+	s64 step = vcpu->rflags & RFLAGS_DF ? -(s64)pio->size : pio->size;
+	struct mvx_cpu_mode mode;
+	u64 gpa;
+	u32 i;
+
+	if (pio->in) {
+		mvx_ops->get_mode(vcpu, &mode);
+		for (i = 0; i < c->count; i++) {
+			if (string_elem_gpa(vcpu, &mode, pio, i, &gpa) ||
+			    mvx_write_guest(vcpu, gpa,
+					    vcpu->pio_data + i * pio->size,
+					    pio->size))
+				return mvx_exit_internal_error(vcpu,
+						MVX_INTERNAL_ERROR_EMULATION,
+						0, pio->port, vcpu->rip);
+		}
+	}
+
+	/* Only the bits of the address size change; the rest is kept. */
+	vcpu->gprs[reg] = (vcpu->gprs[reg] & ~mask) |
+			  ((vcpu->gprs[reg] + step * c->count) & mask);
+	if (pio->rep) {
+		u64 rcx = (vcpu->gprs[MVX_RCX] & mask) - c->count;
+
+		vcpu->gprs[MVX_RCX] = (vcpu->gprs[MVX_RCX] & ~mask) |
+				      (rcx & mask);
+		if (rcx & mask)
+			return 1;	/* re-execute for the rest */
+	}
+	vcpu->rip = c->next_rip;
+	return 1;
+}
+
+/* Finish the exit userspace has just handled; > 0 to enter the guest. */
+int mvx_complete_pending(struct mvx_vcpu *vcpu)
+{
+	struct mvx_completion *c = &vcpu->pending;
+	enum mvx_pending what = c->what;
+
+	c->what = MVX_PENDING_NONE;
+	switch (what) {
+	case MVX_PENDING_NONE:
+		return 1;
+	case MVX_PENDING_PIO_IN:
+		complete_pio_in(vcpu);
+		break;
+	case MVX_PENDING_PIO_STRING:
+		return complete_string_io(vcpu);
+	case MVX_PENDING_MMIO_READ:
+		mvx_complete_mmio_read(vcpu);
+		break;
+	case MVX_PENDING_SKIP:
+		break;
+	}
+	vcpu->rip = c->next_rip;
+	return 1;
+}
+
+int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->rip = next_rip;
+	vcpu->run->exit_reason = MVX_EXIT_HLT;
+	return 0;
+}
+
+int mvx_exit_shutdown(struct mvx_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = MVX_EXIT_SHUTDOWN;
+	return 0;
+}
+
+int mvx_exit_fail_entry(struct mvx_vcpu *vcpu, u64 reason)
+{
+	struct mvx_run *run = vcpu->run;
+
+	pr_warn_ratelimited("vcpu %u: VM entry failed, reason %#llx\n",
+			    vcpu->id, reason);
+	run->exit_reason = MVX_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = vcpu->last_cpu;
+	return 0;
+}
+
+int mvx_exit_internal_error(struct mvx_vcpu *vcpu, u32 suberror,
+			    u64 hw_reason, u64 info1, u64 info2)
+{
+	struct mvx_run *run = vcpu->run;
+
+	if (suberror == MVX_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON)
+		pr_warn_ratelimited("vcpu %u: unhandled %s exit %#llx at rip %#llx (info %#llx %#llx)\n",
+				    vcpu->id, mvx_ops->name, hw_reason,
+				    vcpu->rip, info1, info2);
+	run->exit_reason = MVX_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	run->internal.data[0] = hw_reason;
+	run->internal.data[1] = info1;
+	run->internal.data[2] = info2;
+	run->internal.data[3] = vcpu->last_cpu;
+	return 0;
+}
+
+/* A value XSETBV may load: x87 on, AVX needs SSE, AVX-512 all or none. */
+static bool xcr0_valid(u64 v)
+{
+	u64 avx512 = XFEATURE_MASK_OPMASK | XFEATURE_MASK_ZMM_Hi256 |
+		     XFEATURE_MASK_Hi16_ZMM;
+
+	if (!(v & XFEATURE_MASK_FP) || (v & ~mvx_host_xcr0()))
+		return false;
+	if ((v & XFEATURE_MASK_YMM) && !(v & XFEATURE_MASK_SSE))
+		return false;
+	if ((v & avx512) && ((v & avx512) != avx512 || !(v & XFEATURE_MASK_YMM)))
+		return false;
+	return true;
+}
+
+int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip)
+{
+	u64 v = (vcpu->gprs[MVX_RDX] << 32) | (u32)vcpu->gprs[MVX_RAX];
+	struct mvx_cpu_mode mode;
+
+	mvx_ops->get_mode(vcpu, &mode);
+	if (!(mode.cr4 & X86_CR4_OSXSAVE)) {
+		mvx_ops->queue_exception(vcpu, X86_TRAP_UD, false, 0);
+		return 1;
+	}
+	if (mode.cpl || (u32)vcpu->gprs[MVX_RCX] != 0 || !xcr0_valid(v)) {
+		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	vcpu->xcr0 = v;
+	vcpu->rip = next_rip;
+	return 1;
+}

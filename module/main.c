@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minivmx: the /dev/minivmx device, its system-level ioctls, and turning
+ * hardware virtualization on and off on every CPU while VMs exist.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/reboot.h>
+#include <linux/syscore_ops.h>
+#include <linux/uidgid.h>
+#include "core.h"
+
+static unsigned int mode = 0600;
+module_param(mode, uint, 0444);
+MODULE_PARM_DESC(mode, "Permission bits of /dev/minivmx (default 0600)");
+
+static unsigned int gid;
+module_param(gid, uint, 0444);
+MODULE_PARM_DESC(gid, "Group owning /dev/minivmx (default 0, root)");
+
+unsigned int mvx_max_vcpus = MVX_MAX_VCPUS;
+
+const struct mvx_backend *mvx_ops;
+
+static DEFINE_MUTEX(hw_lock);
+static unsigned int hw_users;
+static int hw_cpuhp_state;
+static bool hw_rebooting;
+static DEFINE_PER_CPU(bool, hw_enabled);
+
+static int hw_enable_this_cpu(void)
+{
+	int ret = 0;
+
+	preempt_disable();
+	if (!this_cpu_read(hw_enabled)) {
+		ret = mvx_ops->cpu_enable();
+		if (!ret)
+			this_cpu_write(hw_enabled, true);
+	}
+	preempt_enable();
+	return ret;
+}
+
+static void hw_disable_this_cpu(void *unused)
+{
+	preempt_disable();
+	if (this_cpu_read(hw_enabled)) {
+		mvx_ops->cpu_disable();
+		this_cpu_write(hw_enabled, false);
+	}
+	preempt_enable();
+}
+
+static int hw_cpu_online(unsigned int cpu)
+{
+	return hw_enable_this_cpu();
+}
+
+static int hw_cpu_offline(unsigned int cpu)
+{
+	hw_disable_this_cpu(NULL);
+	return 0;
+}
+
+/* Called when a VM is created: the first one turns VMX/SVM on everywhere. */
+int mvx_hw_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&hw_lock);
+	if (hw_rebooting) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (hw_users == 0) {
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "minivmx:online",
+					hw_cpu_online, hw_cpu_offline);
+		if (ret < 0) {
+			pr_err("cannot enable %s on every CPU (%d)\n",
+			       mvx_ops->name, ret);
+			goto out;
+		}
+		hw_cpuhp_state = ret;
+		ret = 0;
+	}
+	hw_users++;
+out:
+	mutex_unlock(&hw_lock);
+	return ret;
+}
+
+/* Called when a VM is destroyed: the last one turns VMX/SVM off again. */
+void mvx_hw_put(void)
+{
+	mutex_lock(&hw_lock);
+	if (!WARN_ON(hw_users == 0) && --hw_users == 0)
+		cpuhp_remove_state(hw_cpuhp_state);
+	mutex_unlock(&hw_lock);
+}
+
+bool mvx_hw_usable(void)
+{
+	return !READ_ONCE(hw_rebooting);
+}
+
+static int hw_reboot(struct notifier_block *nb, unsigned long code, void *p)
+{
+	/* VMXON blocks INIT; a kexec'd kernel would also find VMX on. */
+	mutex_lock(&hw_lock);
+	hw_rebooting = true;
+	if (hw_users)
+		on_each_cpu(hw_disable_this_cpu, NULL, 1);
+	mutex_unlock(&hw_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block hw_reboot_nb = {
+	.notifier_call = hw_reboot,
+};
+
+/* Other CPUs are offline (cpuhp) by now; only the boot CPU is left. */
+static int hw_suspend_cpu(void)
+{
+	if (hw_users)
+		hw_disable_this_cpu(NULL);
+	return 0;
+}
+
+static void hw_resume_cpu(void)
+{
+	if (hw_users && hw_enable_this_cpu())
+		pr_err("cannot re-enable %s after resume\n", mvx_ops->name);
+}
+
+#ifdef MVX_SYSCORE_DATA
+static int hw_suspend(void *data)
+{
+	return hw_suspend_cpu();
+}
+
+static void hw_resume(void *data)
+{
+	hw_resume_cpu();
+}
+
+static const struct syscore_ops hw_syscore_ops = {
+	.suspend = hw_suspend,
+	.resume = hw_resume,
+};
+
+static struct syscore hw_syscore = {
+	.ops = &hw_syscore_ops,
+};
+
+static void hw_syscore_register(void)
+{
+	register_syscore(&hw_syscore);
+}
+
+static void hw_syscore_unregister(void)
+{
+	unregister_syscore(&hw_syscore);
+}
+#else
+static struct syscore_ops hw_syscore_ops = {
+	.suspend = hw_suspend_cpu,
+	.resume = hw_resume_cpu,
+};
+
+static void hw_syscore_register(void)
+{
+	register_syscore_ops(&hw_syscore_ops);
+}
+
+static void hw_syscore_unregister(void)
+{
+	unregister_syscore_ops(&hw_syscore_ops);
+}
+#endif
+
+long mvx_check_extension(unsigned long ext)
+{
+	switch (ext) {
+	case MVX_CAP_USER_MEMORY:
+	case MVX_CAP_SET_TSS_ADDR:
+	case MVX_CAP_EXT_CPUID:
+	case MVX_CAP_READONLY_MEM:
+	case MVX_CAP_IMMEDIATE_EXIT:
+		return 1;
+	case MVX_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(), mvx_max_vcpus);
+	case MVX_CAP_MAX_VCPUS:
+	case MVX_CAP_MAX_VCPU_ID:
+		return mvx_max_vcpus;
+	case MVX_CAP_NR_MEMSLOTS:
+		return MVX_MAX_SLOTS;
+	default:
+		return 0;
+	}
+}
+
+static long mvx_dev_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case MVX_GET_API_VERSION:
+		return arg ? -EINVAL : MVX_API_VERSION;
+	case MVX_CREATE_VM:
+		/* Only the default machine type exists. */
+		return arg ? -EINVAL : mvx_vm_create();
+	case MVX_CHECK_EXTENSION:
+		return mvx_check_extension(arg);
+	case MVX_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : MVX_RUN_PAGES * PAGE_SIZE;
+	case MVX_GET_MSR_INDEX_LIST:
+		return mvx_get_msr_index_list(argp);
+	case MVX_GET_SUPPORTED_CPUID:
+		return mvx_get_supported_cpuid(argp);
+	default:
+		return -EINVAL;
+	}
+}
+
+static const struct file_operations mvx_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = mvx_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+#ifdef MVX_DEVNODE_CONST
+static char *mvx_devnode(const struct device *dev, umode_t *m,
+			 kuid_t *uid, kgid_t *g)
+#else
+static char *mvx_devnode(struct device *dev, umode_t *m,
+			 kuid_t *uid, kgid_t *g)
+#endif
+{
+	if (m)
+		*m = mode & 0777;
+	if (g)
+		*g = KGIDT_INIT(gid);
+	return NULL;
+}
+
+static const struct device_type mvx_dev_type = {
+	.name = "minivmx",
+	.devnode = mvx_devnode,
+};
+
+static dev_t mvx_devt;
+static struct cdev mvx_cdev;
+static struct device mvx_device;
+
+static void mvx_device_release(struct device *dev)
+{
+}
+
+static int mvx_device_register(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&mvx_devt, 0, 1, "minivmx");
+	if (ret)
+		return ret;
+
+	cdev_init(&mvx_cdev, &mvx_dev_fops);
+	mvx_cdev.owner = THIS_MODULE;
+
+	device_initialize(&mvx_device);
+	mvx_device.devt = mvx_devt;
+	mvx_device.type = &mvx_dev_type;
+	mvx_device.release = mvx_device_release;
+	ret = dev_set_name(&mvx_device, "minivmx");
+	if (ret)
+		goto err_put;
+
+	ret = cdev_device_add(&mvx_cdev, &mvx_device);
+	if (ret)
+		goto err_put;
+	return 0;
+
+err_put:
+	put_device(&mvx_device);
+	unregister_chrdev_region(mvx_devt, 1);
+	return ret;
+}
+
+static void mvx_device_unregister(void)
+{
+	cdev_device_del(&mvx_cdev, &mvx_device);
+	put_device(&mvx_device);
+	unregister_chrdev_region(mvx_devt, 1);
+}
+
+static const struct mvx_backend *mvx_pick_backend(void)
+{
+	if (boot_cpu_data.x86_vendor == X86_VENDOR_INTEL ||
+	    boot_cpu_data.x86_vendor == X86_VENDOR_CENTAUR ||
+	    boot_cpu_data.x86_vendor == X86_VENDOR_ZHAOXIN)
+		return &mvx_vmx_backend;
+	if (boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
+	    boot_cpu_data.x86_vendor == X86_VENDOR_HYGON)
+		return &mvx_svm_backend;
+	return NULL;
+}
+
+static int __init mvx_init(void)
+{
+	int ret;
+
+	mvx_ops = mvx_pick_backend();
+	if (!mvx_ops) {
+		pr_err("CPU vendor has neither VMX nor SVM\n");
+		return -ENODEV;
+	}
+	ret = mvx_ops->probe();
+	if (ret)
+		return ret;
+
+	mvx_fpu_setup();
+	ret = mvx_cpuid_setup();
+	if (ret)
+		return ret;
+
+	ret = mvx_device_register();
+	if (ret) {
+		pr_err("cannot create /dev/minivmx (%d)\n", ret);
+		mvx_cpuid_cleanup();
+		return ret;
+	}
+	preempt_notifier_inc();
+	register_reboot_notifier(&hw_reboot_nb);
+	hw_syscore_register();
+	pr_info("loaded, %s backend\n", mvx_ops->name);
+	return 0;
+}
+
+static void __exit mvx_exit(void)
+{
+	hw_syscore_unregister();
+	unregister_reboot_notifier(&hw_reboot_nb);
+	mvx_device_unregister();
+	preempt_notifier_dec();
+	mvx_cpuid_cleanup();
+}
+
+module_init(mvx_init);
+module_exit(mvx_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The minivmx developers");
+MODULE_DESCRIPTION("A small hypervisor with a subset of the KVM ABI (VMX and SVM)");

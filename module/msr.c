@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Model-specific registers a guest reads and writes.  Those that live in
+ * the VMCS/VMCB (EFER, SYSENTER_*, FS/GS bases, ...) belong to the backend;
+ * the rest are plain values kept here.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/msr-index.h>
+#include <asm/msr.h>
+#include <asm/trapnr.h>
+#include "core.h"
+
+/* The MTRR MSRs, under names checkpatch accepts. */
+#define MSR_MTRR_CAP		0xfe
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MAX_IO_MSRS		256
+#define APIC_BASE_DEFAULT	0xfee00000ULL
+#define APIC_BASE_BSP		BIT_ULL(8)
+#define APIC_BASE_ENABLE	BIT_ULL(11)
+#define PAT_DEFAULT		0x0007040600070406ULL
+#define FEATURE_CONTROL_LOCKED	BIT_ULL(0)
+
+static const u32 msr_index_list[] = {
+	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_TSC, MSR_TSC_AUX, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_APICBASE, MSR_MTRR_CAP, MSR_MTRR_DEF_TYPE,
+	MSR_IA32_FEAT_CTL, MSR_IA32_UCODE_REV,
+};
+
+void mvx_msrs_reset(struct mvx_vcpu *vcpu)
+{
+	struct mvx_vcpu_msrs *m = &vcpu->msrs;
+
+	memset(m, 0, sizeof(*m));
+	m->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE;
+	if (vcpu->id == 0)
+		m->apic_base |= APIC_BASE_BSP;
+	m->pat = PAT_DEFAULT;
+	m->misc_enable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
+			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
+}
+
+int mvx_get_msr_index_list(struct mvx_msr_list __user *ulist)
+{
+	u32 n, count = ARRAY_SIZE(msr_index_list);
+
+	if (get_user(n, &ulist->nmsrs))
+		return -EFAULT;
+	if (put_user(count, &ulist->nmsrs))
+		return -EFAULT;
+	if (n < count)
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, msr_index_list, sizeof(msr_index_list)))
+		return -EFAULT;
+	return 0;
+}
+
+static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct mvx_vcpu_msrs *m = &vcpu->msrs;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = rdtsc() + m->tsc_offset;
+		return 0;
+	case MSR_TSC_AUX:
+		*data = m->tsc_aux;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = m->pat;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = m->misc_enable;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*data = m->apic_base;
+		return 0;
+	case MSR_MTRR_CAP:
+		*data = 0;	/* no fixed or variable ranges */
+		return 0;
+	case MSR_MTRR_DEF_TYPE:
+		*data = m->mtrr_def_type;
+		return 0;
+	case MSR_IA32_FEAT_CTL:
+		/* Locked, with VMX off: the guest cannot turn it on. */
+		*data = FEATURE_CONTROL_LOCKED;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = 0;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
+{
+	struct mvx_vcpu_msrs *m = &vcpu->msrs;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		m->tsc_offset = data - rdtsc();
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -EINVAL;
+		m->tsc_aux = data;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		m->pat = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		m->misc_enable = data;
+		return 0;
+	case MSR_IA32_APICBASE:
+		m->apic_base = data;
+		return 0;
+	case MSR_MTRR_DEF_TYPE:
+		if (data & ~0xcffULL)
+			return -EINVAL;
+		m->mtrr_def_type = data;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		return 0;	/* microcode loaders write 0 here first */
+	default:
+		return -ENOENT;
+	}
+}
+
+static int get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	int ret = mvx_ops->get_msr(vcpu, index, data);
+
+	return ret == -ENOENT ? core_get_msr(vcpu, index, data) : ret;
+}
+
+static int set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
+{
+	int ret = mvx_ops->set_msr(vcpu, index, data);
+
+	return ret == -ENOENT ? core_set_msr(vcpu, index, data) : ret;
+}
+
+int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip)
+{
+	u32 index = vcpu->gprs[MVX_RCX];
+	u64 data;
+
+	if (get_msr(vcpu, index, &data)) {
+		pr_debug("vcpu %u: rdmsr %#x -> #GP\n", vcpu->id, index);
+		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	vcpu->gprs[MVX_RAX] = (u32)data;
+	vcpu->gprs[MVX_RDX] = data >> 32;
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip)
+{
+	u32 index = vcpu->gprs[MVX_RCX];
+	u64 data = (vcpu->gprs[MVX_RDX] << 32) | (u32)vcpu->gprs[MVX_RAX];
+
+	if (set_msr(vcpu, index, data)) {
+		pr_debug("vcpu %u: wrmsr %#x = %#llx -> #GP\n",
+			 vcpu->id, index, data);
+		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+/*
+ * MVX_GET_MSRS / MVX_SET_MSRS: like KVM, process entries in order, stop at
+ * the first one that fails, and return how many succeeded.
+ */
+static int msrs_do(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs,
+		   bool write)
+{
+	struct mvx_msr_entry *e;
+	struct mvx_msrs hdr;
+	u32 i;
+	int ret = 0;
+
+	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= MAX_IO_MSRS)
+		return -E2BIG;
+	e = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+
+	for (i = 0; i < hdr.nmsrs; i++) {
+		int r = write ? set_msr(vcpu, e[i].index, e[i].data) :
+				get_msr(vcpu, e[i].index, &e[i].data);
+		if (r)
+			break;
+	}
+	ret = i;
+	if (!write && copy_to_user(umsrs->entries, e, i * sizeof(*e)))
+		ret = -EFAULT;
+	kfree(e);
+	return ret;
+}
+
+int mvx_vcpu_get_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs)
+{
+	return msrs_do(vcpu, umsrs, false);
+}
+
+int mvx_vcpu_set_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs)
+{
+	return msrs_do(vcpu, umsrs, true);
+}

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU file descriptors: register access, the run page, and the run loop
+ * that enters the guest through the backend until an exit needs userspace.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include "core.h"
+
+/* Offsets in the XSAVE/FXSAVE image (SDM Vol. 1, 10.5.1 and 13.4). */
+#define FXSAVE_FCW		0
+#define FXSAVE_FSW		2
+#define FXSAVE_FTW		4
+#define FXSAVE_FOP		6
+#define FXSAVE_FIP		8
+#define FXSAVE_FDP		16
+#define FXSAVE_MXCSR		24
+#define FXSAVE_MXCSR_MASK	28
+#define FXSAVE_ST		32
+#define FXSAVE_XMM		160
+#define XSAVE_HDR_BV		512
+#define XSTATE_FP_SSE		0x3ULL
+
+static u64 host_xcr0;
+static unsigned int xsave_size = 512;
+static u32 mxcsr_mask = 0xffbf;
+
+/* Called once at module load: what the host's FPU save area looks like. */
+void mvx_fpu_setup(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE)) {
+		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
+		xsave_size = max(ebx, 576U);
+	}
+}
+
+u64 mvx_host_xcr0(void)
+{
+	return host_xcr0;
+}
+
+static void xsave_to(void *buf, u64 mask)
+{
+	if (host_xcr0)
+		asm volatile("xsave64 (%0)" : : "D" (buf), "a" ((u32)mask),
+			     "d" ((u32)(mask >> 32)) : "memory");
+	else
+		asm volatile("fxsave64 (%0)" : : "D" (buf) : "memory");
+}
+
+static void xrstor_from(void *buf, u64 mask)
+{
+	if (host_xcr0)
+		asm volatile("xrstor64 (%0)" : : "D" (buf), "a" ((u32)mask),
+			     "d" ((u32)(mask >> 32)) : "memory");
+	else
+		asm volatile("fxrstor64 (%0)" : : "D" (buf) : "memory");
+}
+
+/*
+ * Save and restore every component the host enables, whatever the guest's
+ * XCR0: a guest with XCR0 = x87 may still use SSE registers.
+ */
+static void guest_fpu_load(struct mvx_vcpu *vcpu)
+{
+	xrstor_from(vcpu->xsave, host_xcr0);
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+}
+
+static void guest_fpu_save(struct mvx_vcpu *vcpu)
+{
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	xsave_to(vcpu->xsave, host_xcr0);
+}
+
+static void guest_fpu_reset(struct mvx_vcpu *vcpu)
+{
+	u8 *x = vcpu->xsave;
+
+	memset(x, 0, xsave_size);
+	*(u16 *)(x + FXSAVE_FCW) = 0x37f;
+	*(u32 *)(x + FXSAVE_MXCSR) = 0x1f80;
+	if (host_xcr0)
+		*(u64 *)(x + XSAVE_HDR_BV) = XSTATE_FP_SSE;
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+}
+
+static void vcpu_get_fpu(struct mvx_vcpu *vcpu, struct mvx_fpu *fpu)
+{
+	const u8 *x = vcpu->xsave;
+
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(fpu->fpr, x + FXSAVE_ST, sizeof(fpu->fpr));
+	fpu->fcw = *(const u16 *)(x + FXSAVE_FCW);
+	fpu->fsw = *(const u16 *)(x + FXSAVE_FSW);
+	fpu->ftwx = *(x + FXSAVE_FTW);
+	fpu->last_opcode = *(const u16 *)(x + FXSAVE_FOP);
+	fpu->last_ip = *(const u64 *)(x + FXSAVE_FIP);
+	fpu->last_dp = *(const u64 *)(x + FXSAVE_FDP);
+	memcpy(fpu->xmm, x + FXSAVE_XMM, sizeof(fpu->xmm));
+	fpu->mxcsr = *(const u32 *)(x + FXSAVE_MXCSR);
+}
+
+static int vcpu_set_fpu(struct mvx_vcpu *vcpu, const struct mvx_fpu *fpu)
+{
+	u8 *x = vcpu->xsave;
+
+	/* XRSTOR would fault on reserved MXCSR bits. */
+	if (fpu->mxcsr & ~mxcsr_mask)
+		return -EINVAL;
+	memcpy(x + FXSAVE_ST, fpu->fpr, sizeof(fpu->fpr));
+	*(u16 *)(x + FXSAVE_FCW) = fpu->fcw;
+	*(u16 *)(x + FXSAVE_FSW) = fpu->fsw;
+	*(x + FXSAVE_FTW) = fpu->ftwx;
+	*(u16 *)(x + FXSAVE_FOP) = fpu->last_opcode;
+	*(u64 *)(x + FXSAVE_FIP) = fpu->last_ip;
+	*(u64 *)(x + FXSAVE_FDP) = fpu->last_dp;
+	memcpy(x + FXSAVE_XMM, fpu->xmm, sizeof(fpu->xmm));
+	*(u32 *)(x + FXSAVE_MXCSR) = fpu->mxcsr;
+	if (host_xcr0)
+		*(u64 *)(x + XSAVE_HDR_BV) |= XSTATE_FP_SSE;
+	return 0;
+}
+
+static void vcpu_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	mvx_ops->vcpu_load(container_of(pn, struct mvx_vcpu, pn), cpu);
+}
+
+static void vcpu_sched_out(struct preempt_notifier *pn,
+			   struct task_struct *next)
+{
+	mvx_ops->vcpu_put(container_of(pn, struct mvx_vcpu, pn));
+}
+
+static struct preempt_ops vcpu_preempt_ops = {
+	.sched_in = vcpu_sched_in,
+	.sched_out = vcpu_sched_out,
+};
+
+/* Make the vCPU's VMCS/VMCB current here and follow the thread's moves. */
+static void vcpu_load(struct mvx_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->pn);
+	mvx_ops->vcpu_load(vcpu, cpu);
+	put_cpu();
+}
+
+static void vcpu_put(struct mvx_vcpu *vcpu)
+{
+	preempt_disable();
+	mvx_ops->vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->pn);
+	preempt_enable();
+}
+
+/* Stale second-level translations may be cached on a CPU we come back to. */
+static void flush_if_needed(struct mvx_vcpu *vcpu, int cpu)
+{
+	unsigned long gen = READ_ONCE(vcpu->vm->mmu_gen);
+
+	if (vcpu->last_cpu == cpu && vcpu->mmu_gen == gen)
+		return;
+	mvx_ops->flush_tlb(vcpu);
+	vcpu->last_cpu = cpu;
+	vcpu->mmu_gen = gen;
+}
+
+static void vcpu_enter_guest(struct mvx_vcpu *vcpu)
+{
+	preempt_disable();
+	kernel_fpu_begin_mask(0);
+	local_irq_disable();
+	flush_if_needed(vcpu, smp_processor_id());
+	guest_fpu_load(vcpu);
+	mvx_ops->vcpu_enter(vcpu);
+	guest_fpu_save(vcpu);
+	local_irq_enable();
+	kernel_fpu_end();
+	preempt_enable();
+}
+
+static int vcpu_run(struct mvx_vcpu *vcpu)
+{
+	struct mvx_run *run = vcpu->run;
+	struct mvx_vm *vm = vcpu->vm;
+	int ret;
+
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = MVX_EXIT_INTR;
+		return -EINTR;
+	}
+	if (!mvx_hw_usable())
+		return -EIO;
+
+	down_read(&vm->slots_sem);
+	ret = mvx_complete_pending(vcpu);
+	while (ret > 0) {
+		if (signal_pending(current)) {
+			run->exit_reason = MVX_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
+		/* Let the scheduler and slot updates in between entries. */
+		if (need_resched() || rwsem_is_contended(&vm->slots_sem)) {
+			up_read(&vm->slots_sem);
+			cond_resched();
+			down_read(&vm->slots_sem);
+		}
+		vcpu_enter_guest(vcpu);
+		vcpu->exits++;
+		ret = mvx_ops->handle_exit(vcpu);
+	}
+	up_read(&vm->slots_sem);
+	return ret;
+}
+
+static void vcpu_get_regs(struct mvx_vcpu *vcpu, struct mvx_regs *r)
+{
+	const u64 *g = vcpu->gprs;
+
+	*r = (struct mvx_regs) {
+		.rax = g[MVX_RAX], .rbx = g[MVX_RBX], .rcx = g[MVX_RCX],
+		.rdx = g[MVX_RDX], .rsi = g[MVX_RSI], .rdi = g[MVX_RDI],
+		.rsp = g[MVX_RSP], .rbp = g[MVX_RBP],
+		.r8 = g[MVX_R8], .r9 = g[MVX_R9], .r10 = g[MVX_R10],
+		.r11 = g[MVX_R11], .r12 = g[MVX_R12], .r13 = g[MVX_R13],
+		.r14 = g[MVX_R14], .r15 = g[MVX_R15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+}
+
+static void vcpu_set_regs(struct mvx_vcpu *vcpu, const struct mvx_regs *r)
+{
+	u64 *g = vcpu->gprs;
+
+	g[MVX_RAX] = r->rax; g[MVX_RBX] = r->rbx; g[MVX_RCX] = r->rcx;
+	g[MVX_RDX] = r->rdx; g[MVX_RSI] = r->rsi; g[MVX_RDI] = r->rdi;
+	g[MVX_RSP] = r->rsp; g[MVX_RBP] = r->rbp;
+	g[MVX_R8] = r->r8; g[MVX_R9] = r->r9; g[MVX_R10] = r->r10;
+	g[MVX_R11] = r->r11; g[MVX_R12] = r->r12; g[MVX_R13] = r->r13;
+	g[MVX_R14] = r->r14; g[MVX_R15] = r->r15;
+	vcpu->rip = r->rip;
+	/* Bit 1 of RFLAGS is reserved and always set. */
+	vcpu->rflags = r->rflags | 0x2;
+}
+
+static void vcpu_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	mvx_ops->get_sregs(vcpu, s);
+	s->apic_base = vcpu->msrs.apic_base;
+}
+
+static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
+{
+	int ret = mvx_ops->set_sregs(vcpu, s);
+
+	if (!ret)
+		vcpu->msrs.apic_base = s->apic_base;
+	return ret;
+}
+
+/* Copy a fixed-size ioctl argument in, run @fn, and copy it back out. */
+#define VCPU_GET(type, fn) ({						\
+	type __v;							\
+	fn(vcpu, &__v);							\
+	copy_to_user(argp, &__v, sizeof(__v)) ? -EFAULT : 0;		\
+})
+
+#define VCPU_SET(type, fn) ({						\
+	type __v;							\
+	copy_from_user(&__v, argp, sizeof(__v)) ? -EFAULT : fn(vcpu, &__v); \
+})
+
+static int vcpu_set_regs_ret(struct mvx_vcpu *vcpu, const struct mvx_regs *r)
+{
+	vcpu_set_regs(vcpu, r);
+	return 0;
+}
+
+static long vcpu_dispatch(struct mvx_vcpu *vcpu, unsigned int cmd,
+			  void __user *argp)
+{
+	switch (cmd) {
+	case MVX_RUN:
+		return vcpu_run(vcpu);
+	case MVX_GET_REGS:
+		return VCPU_GET(struct mvx_regs, vcpu_get_regs);
+	case MVX_SET_REGS:
+		return VCPU_SET(struct mvx_regs, vcpu_set_regs_ret);
+	case MVX_GET_SREGS:
+		return VCPU_GET(struct mvx_sregs, vcpu_get_sregs);
+	case MVX_SET_SREGS:
+		return VCPU_SET(struct mvx_sregs, vcpu_set_sregs);
+	case MVX_GET_FPU:
+		return VCPU_GET(struct mvx_fpu, vcpu_get_fpu);
+	case MVX_SET_FPU:
+		return VCPU_SET(struct mvx_fpu, vcpu_set_fpu);
+	case MVX_GET_MSRS:
+		return mvx_vcpu_get_msrs(vcpu, argp);
+	case MVX_SET_MSRS:
+		return mvx_vcpu_set_msrs(vcpu, argp);
+	case MVX_SET_CPUID2:
+		return mvx_set_cpuid2(vcpu, argp);
+	case MVX_INTERRUPT:
+		/* Not backed yet: CHECK_EXTENSION does not offer it either. */
+		return -ENXIO;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long mvx_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct mvx_vcpu *vcpu = filp->private_data;
+	long ret;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	vcpu_load(vcpu);
+	ret = vcpu_dispatch(vcpu, cmd, (void __user *)arg);
+	vcpu_put(vcpu);
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static vm_fault_t mvx_vcpu_fault(struct vm_fault *vmf)
+{
+	struct mvx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff == 0)
+		page = vcpu->run_page;
+	else if (vmf->pgoff == MVX_PIO_PAGE_OFFSET)
+		page = vcpu->pio_page;
+	else
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct mvx_vcpu_vm_ops = {
+	.fault = mvx_vcpu_fault,
+};
+
+static int mvx_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff + vma_pages(vma) > MVX_RUN_PAGES ||
+	    vma_pages(vma) > MVX_RUN_PAGES)
+		return -EINVAL;
+	vma->vm_ops = &mvx_vcpu_vm_ops;
+	return 0;
+}
+
+static int mvx_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct mvx_vcpu *vcpu = filp->private_data;
+
+	mvx_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations mvx_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = mvx_vcpu_release,
+	.unlocked_ioctl = mvx_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = mvx_vcpu_mmap,
+	.llseek = noop_llseek,
+};
+
+static void vcpu_reset_core(struct mvx_vcpu *vcpu)
+{
+	memset(vcpu->gprs, 0, sizeof(vcpu->gprs));
+	/* Family/model/stepping in EDX after RESET, as KVM reports it. */
+	vcpu->gprs[MVX_RDX] = 0x600;
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = 0x2;
+	vcpu->cpu = -1;
+	vcpu->last_cpu = -1;
+	guest_fpu_reset(vcpu);
+	mvx_msrs_reset(vcpu);
+}
+
+static struct mvx_vcpu *vcpu_alloc(struct mvx_vm *vm, unsigned int id)
+{
+	struct mvx_vcpu *vcpu;
+
+	vcpu = kzalloc(mvx_ops->vcpu_size, GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return NULL;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->mutex);
+	preempt_notifier_init(&vcpu->pn, &vcpu_preempt_ops);
+
+	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vcpu->pio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vcpu->xsave = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+					       get_order(xsave_size));
+	if (!vcpu->run_page || !vcpu->pio_page || !vcpu->xsave)
+		goto err;
+	vcpu->run = page_address(vcpu->run_page);
+	vcpu->pio_data = page_address(vcpu->pio_page);
+	vcpu_reset_core(vcpu);
+	if (mvx_cpuid_init(vcpu))
+		goto err;
+	return vcpu;
+err:
+	mvx_vcpu_free_core(vcpu);
+	return NULL;
+}
+
+/* Frees what vcpu_alloc() allocated; the backend part is already gone. */
+void mvx_vcpu_free_core(struct mvx_vcpu *vcpu)
+{
+	kfree(vcpu->cpuid);
+	if (vcpu->xsave)
+		free_pages((unsigned long)vcpu->xsave, get_order(xsave_size));
+	if (vcpu->pio_page)
+		__free_page(vcpu->pio_page);
+	if (vcpu->run_page)
+		__free_page(vcpu->run_page);
+	kfree(vcpu);
+}
+
+void mvx_vcpu_free(struct mvx_vcpu *vcpu)
+{
+	mvx_ops->vcpu_destroy(vcpu);
+	mvx_vcpu_free_core(vcpu);
+}
+
+int mvx_vcpu_create(struct mvx_vm *vm, unsigned long id)
+{
+	struct mvx_vcpu *vcpu;
+	char name[24];
+	int ret;
+
+	if (id >= mvx_max_vcpus)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		ret = -EEXIST;
+		goto out;
+	}
+	vcpu = vcpu_alloc(vm, id);
+	if (!vcpu) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = mvx_ops->vcpu_init(vcpu);
+	if (ret) {
+		mvx_vcpu_free_core(vcpu);
+		goto out;
+	}
+
+	mvx_vm_get(vm);
+	snprintf(name, sizeof(name), "minivmx-vcpu:%lu", id);
+	ret = anon_inode_getfd(name, &mvx_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (ret < 0) {
+		mvx_vcpu_free(vcpu);
+		/* Not the last reference: the VM fd is in use right now. */
+		refcount_dec(&vm->refs);
+		goto out;
+	}
+	vm->vcpus[id] = vcpu;
+	vm->nr_vcpus++;
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
