@@ -295,6 +295,8 @@ void machine_destroy(struct machine *m)
 {
 	unsigned int i;
 
+	if (!m->opt)
+		return;		/* never prepared */
 	if (m->cpus) {
 		for (i = 0; i < m->nr_vcpus; i++)
 			mvx_vcpu_destroy(&m->cpus[i].vcpu);

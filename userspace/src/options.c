@@ -222,7 +222,7 @@ int options_parse(struct options *opt, int argc, char **argv,
 
 	optind = 0;		/* full re-initialisation, for repeated calls */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt >= OPT_DEVICE)
 				set_err(err, errlen, "%s: needs an argument",

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The 16550 UART, driven through the port bus like a guest would. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "tests.h"
+
+#define COM1	UART_COM1_BASE
+#define THR	(COM1 + 0)
+#define IER	(COM1 + 1)
+#define IIR	(COM1 + 2)
+#define LCR	(COM1 + 3)
+#define MCR	(COM1 + 4)
+#define LSR	(COM1 + 5)
+#define MSR	(COM1 + 6)
+#define SCR	(COM1 + 7)
+
+static struct bus bus;
+static struct uart uart;
+static char *out_buf;
+static size_t out_len;
+static FILE *out;
+
+static void setup(void)
+{
+	out = open_memstream(&out_buf, &out_len);
+	bus_init(&bus, "pio");
+	uart_init(&uart, out, -1);
+	ck_assert_int_eq(uart_attach(&uart, &bus, COM1), 0);
+}
+
+static void teardown(void)
+{
+	fclose(out);
+	free(out_buf);
+}
+
+static void put_str(const char *s)
+{
+	while (*s)
+		bus_write(&bus, THR, 1, (uint8_t)*s++);
+}
+
+START_TEST(test_transmit_goes_to_output)
+{
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x60, 0x60);
+	put_str("Hi\n");
+	fflush(out);
+	ck_assert_uint_eq(out_len, 3);
+	ck_assert_mem_eq(out_buf, "Hi\n", 3);
+	ck_assert_uint_eq(uart.tx_bytes, 3);
+}
+END_TEST
+
+START_TEST(test_receive_sets_data_ready_in_order)
+{
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 0);
+	ck_assert_uint_eq(uart_receive(&uart, (const uint8_t *)"ab", 2), 2);
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 1);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 'a');
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 1);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 'b');
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 0);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 0);
+}
+END_TEST
+
+START_TEST(test_receive_buffer_bounded)
+{
+	uint8_t big[UART_RX_SIZE + 10];
+
+	memset(big, 'x', sizeof(big));
+	ck_assert_uint_eq(uart_receive(&uart, big, sizeof(big)), UART_RX_SIZE);
+	bus_write(&bus, IIR, 1, 0x03);	/* FIFO on, clear receive FIFO */
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 0);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xc1);
+}
+END_TEST
+
+START_TEST(test_divisor_latch_does_not_transmit)
+{
+	bus_write(&bus, LCR, 1, 0x83);
+	bus_write(&bus, THR, 1, 0x01);	/* DLL */
+	bus_write(&bus, IER, 1, 0x02);	/* DLM */
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 0x01);
+	ck_assert_uint_eq(bus_read(&bus, IER, 1), 0x02);
+	bus_write(&bus, LCR, 1, 0x03);
+	ck_assert_uint_eq(bus_read(&bus, IER, 1), 0x00);
+	ck_assert_uint_eq(bus_read(&bus, LCR, 1), 0x03);
+	fflush(out);
+	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+}
+END_TEST
+
+START_TEST(test_loopback_and_scratch)
+{
+	bus_write(&bus, MCR, 1, 0x10 | 0x0b);	/* loop, DTR, RTS, OUT2 */
+	bus_write(&bus, THR, 1, 'Z');
+	fflush(out);
+	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 1);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 'Z');
+	ck_assert_uint_eq(bus_read(&bus, MSR, 1), 0x20 | 0x10 | 0x80);
+	bus_write(&bus, MCR, 1, 0);
+	ck_assert_uint_eq(bus_read(&bus, MSR, 1), 0xb0);
+	bus_write(&bus, SCR, 1, 0x5a);
+	ck_assert_uint_eq(bus_read(&bus, SCR, 1), 0x5a);
+}
+END_TEST
+
+START_TEST(test_input_from_fd)
+{
+	struct timespec ms = { 0, 1000000 };
+	int fds[2], i;
+	char got[4] = { 0 };
+
+	ck_assert_int_eq(pipe(fds), 0);
+	uart_init(&uart, out, fds[0]);
+	ck_assert_int_eq(write(fds[1], "xyz", 3), 3);
+	close(fds[1]);
+	for (i = 0; i < 3; i++) {
+		int tries = 0;
+
+		while (!(bus_read(&bus, LSR, 1) & 0x01) && tries++ < 2000)
+			nanosleep(&ms, NULL);
+		got[i] = bus_read(&bus, THR, 1);
+	}
+	ck_assert_str_eq(got, "xyz");
+}
+END_TEST
+
+Suite *uart_suite(void)
+{
+	Suite *s = suite_create("uart");
+	TCase *tc = tcase_create("16550");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_transmit_goes_to_output);
+	tcase_add_test(tc, test_receive_sets_data_ready_in_order);
+	tcase_add_test(tc, test_receive_buffer_bounded);
+	tcase_add_test(tc, test_divisor_latch_does_not_transmit);
+	tcase_add_test(tc, test_loopback_and_scratch);
+	tcase_add_test(tc, test_input_from_fd);
+	suite_add_tcase(s, tc);
+	return s;
+}

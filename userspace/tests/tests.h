@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Unit tests of minivmx-run (libcheck); they need no hypervisor device. */
+#ifndef MVX_TESTS_H
+#define MVX_TESTS_H
+
+#include <check.h>
+
+Suite *bus_suite(void);
+Suite *uart_suite(void);
+Suite *devices_suite(void);
+Suite *loader_suite(void);
+Suite *options_suite(void);
+Suite *machine_suite(void);
+
+#endif /* MVX_TESTS_H */
