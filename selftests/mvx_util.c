@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the minivmx selftests: device, VM with one RAM slot,
+ * vCPUs with their run page, and guest CPU modes set up through SET_SREGS.
+ *
+ * These deliberately do not use the project's libmvx: the tests check the
+ * module, so they talk to the raw ioctl ABI themselves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mvx_util.h"
+
+const char *mvx_device(void)
+{
+	const char *dev = getenv("MVX_DEVICE");
+
+	return dev && *dev ? dev : "/dev/minivmx";
+}
+
+/* Some checks differ where KVM documents a different (but valid) choice. */
+bool mvx_is_kvm(void)
+{
+	return strstr(mvx_device(), "kvm") != NULL;
+}
+
+int mvx_open(void)
+{
+	return open(mvx_device(), O_RDWR | O_CLOEXEC);
+}
+
+int vm_create_empty(struct tvm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->fd = -1;
+	vm->sys_fd = mvx_open();
+	if (vm->sys_fd < 0)
+		return -1;
+	vm->fd = ioctl(vm->sys_fd, MVX_CREATE_VM, 0);
+	return vm->fd < 0 ? -1 : 0;
+}
+
+int vm_add_slot(struct tvm *vm, uint32_t slot, uint32_t flags,
+		uint64_t gpa, uint64_t size, void *hva)
+{
+	struct mvx_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, MVX_SET_USER_MEMORY_REGION, &r);
+}
+
+static void put_gdt(struct tvm *vm)
+{
+	uint64_t *gdt = (uint64_t *)(vm->mem + GDT_GPA);
+
+	gdt[SEL_CODE32 / 8] = 0x00cf9b000000ffffULL;
+	gdt[SEL_DATA32 / 8] = 0x00cf93000000ffffULL;
+	gdt[SEL_CODE16 / 8] = 0x00009b000000ffffULL;
+	gdt[SEL_DATA16 / 8] = 0x000093000000ffffULL;
+	gdt[SEL_CODE64 / 8] = 0x00af9b000000ffffULL;
+	/* 64-bit busy TSS at TSS_GPA, limit 0x67: two slots. */
+	gdt[SEL_TSS / 8] = 0x00008b0000000067ULL | ((uint64_t)TSS_GPA << 16);
+	gdt[SEL_TSS / 8 + 1] = 0;
+	gdt[SEL_DS16 / 8] = 0x000093000000ffffULL |
+			    ((uint64_t)(DS16_BASE >> 16) << 32);
+}
+
+/*
+ * 32-bit (non-PAE) tables: the first 2 MiB identity-mapped, linear
+ * 0x400000 -> PAGED32_DATA_GPA, linear MMIO_GPA -> MMIO_GPA.
+ */
+static void put_paging32(struct tvm *vm)
+{
+	uint32_t *pd = (uint32_t *)(vm->mem + PD32_GPA);
+	uint32_t *pt_low = (uint32_t *)(vm->mem + PD32_GPA + 0x1000);
+	uint32_t *pt_data = (uint32_t *)(vm->mem + PD32_GPA + 0x2000);
+	uint32_t *pt_mmio = (uint32_t *)(vm->mem + PD32_GPA + 0x3000);
+	int i;
+
+	for (i = 0; i < 512; i++)
+		pt_low[i] = (i << 12) | 3;
+	pd[0] = (PD32_GPA + 0x1000) | 3;
+	pd[PAGED32_DATA_GVA >> 22] = (PD32_GPA + 0x2000) | 3;
+	pt_data[0] = PAGED32_DATA_GPA | 3;
+	pd[MMIO_GPA >> 22] = (PD32_GPA + 0x3000) | 3;
+	pt_mmio[0] = MMIO_GPA | 3;
+}
+
+/*
+ * 4-level tables: the first 2 MiB identity-mapped by one large page,
+ * linear 0x40000000 -> LONG_DATA_GPA through a 4 KiB page, linear
+ * MMIO_GPA -> MMIO_GPA by one large page.
+ */
+static void put_paging64(struct tvm *vm)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->mem + PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(vm->mem + PML4_GPA + 0x1000);
+	uint64_t *pd_low = (uint64_t *)(vm->mem + PML4_GPA + 0x2000);
+	uint64_t *pt_data = (uint64_t *)(vm->mem + PML4_GPA + 0x3000);
+	uint64_t *pd_data = (uint64_t *)(vm->mem + PML4_GPA + 0x4000);
+	uint64_t *pd_mmio = (uint64_t *)(vm->mem + PML4_GPA + 0x5000);
+
+	pml4[0] = (PML4_GPA + 0x1000) | 3;
+	pdpt[0] = (PML4_GPA + 0x2000) | 3;
+	pdpt[LONG_DATA_GVA >> 30] = (PML4_GPA + 0x4000) | 3;
+	pdpt[MMIO_GPA >> 30] = (PML4_GPA + 0x5000) | 3;
+	pd_low[0] = 0x83;
+	pd_data[0] = (PML4_GPA + 0x3000) | 3;
+	pt_data[0] = LONG_DATA_GPA | 3;
+	pd_mmio[0] = MMIO_GPA | 0x83;
+}
+
+int vm_create(struct tvm *vm)
+{
+	if (vm_create_empty(vm))
+		return -1;
+	vm->mem_size = GUEST_MEM_SIZE;
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return -1;
+	}
+	put_gdt(vm);
+	put_paging32(vm);
+	put_paging64(vm);
+	return vm_add_slot(vm, 0, 0, 0, vm->mem_size, vm->mem);
+}
+
+void vm_destroy(struct tvm *vm)
+{
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->sys_fd >= 0)
+		close(vm->sys_fd);
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+	vm->fd = vm->sys_fd = -1;
+	vm->mem = NULL;
+}
+
+int vcpu_add(struct tvm *vm, int id, struct tvcpu *vcpu)
+{
+	int size = ioctl(vm->sys_fd, MVX_GET_VCPU_MMAP_SIZE, 0);
+	void *run;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->fd = -1;
+	if (size <= 0)
+		return -1;
+	vcpu->fd = ioctl(vm->fd, MVX_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		return -1;
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		return -1;
+	vcpu->id = id;
+	vcpu->run = run;
+	vcpu->run_size = size;
+	return 0;
+}
+
+void vcpu_close(struct tvcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+void guest_load(struct tvm *vm, uint64_t gpa,
+		const unsigned char *start, const unsigned char *end)
+{
+	memcpy(vm->mem + gpa, start, end - start);
+}
+
+static struct mvx_segment seg(uint16_t sel, uint64_t base, uint32_t limit,
+			      uint8_t type, uint8_t db, uint8_t l, uint8_t g)
+{
+	struct mvx_segment s = {
+		.base = base, .limit = limit, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = db, .s = 1, .l = l, .g = g,
+	};
+
+	return s;
+}
+
+static void set_data_segs(struct mvx_sregs *sr, struct mvx_segment data)
+{
+	sr->ds = data;
+	sr->es = data;
+	sr->fs = data;
+	sr->gs = data;
+	sr->ss = data;
+}
+
+static void set_tables(struct mvx_sregs *sr)
+{
+	sr->gdt.base = GDT_GPA;
+	sr->gdt.limit = 0x3f;
+	sr->idt.base = 0;
+	sr->idt.limit = 0;	/* any exception is a triple fault */
+	sr->tr.base = TSS_GPA;
+	sr->tr.limit = 0x67;
+	sr->tr.selector = SEL_TSS;
+	sr->tr.type = 11;	/* busy 32/64-bit TSS */
+	sr->tr.present = 1;
+	sr->tr.s = 0;
+	sr->tr.unusable = 0;
+	sr->ldt.unusable = 1;
+	sr->ldt.present = 0;
+	sr->ldt.selector = 0;
+}
+
+static void sregs_for_mode(struct mvx_sregs *sr, enum guest_mode mode)
+{
+	switch (mode) {
+	case MODE_REAL:
+		sr->cs = seg(0, 0, 0xffff, 0xb, 0, 0, 0);
+		set_data_segs(sr, seg(0, 0, 0xffff, 3, 0, 0, 0));
+		sr->cr0 = CR0_ET | CR0_NE;
+		break;
+	case MODE_PROT16:
+		set_tables(sr);
+		sr->cs = seg(SEL_CODE16, 0, 0xffff, 0xb, 0, 0, 0);
+		set_data_segs(sr, seg(SEL_DATA16, 0, 0xffff, 3, 0, 0, 0));
+		sr->ds = seg(SEL_DS16, DS16_BASE, 0xffff, 3, 0, 0, 0);
+		sr->cr0 = CR0_PE | CR0_ET | CR0_NE;
+		break;
+	case MODE_PROT32:
+	case MODE_PAGED32:
+		set_tables(sr);
+		sr->cs = seg(SEL_CODE32, 0, 0xffffffff, 0xb, 1, 0, 1);
+		set_data_segs(sr, seg(SEL_DATA32, 0, 0xffffffff, 3, 1, 0, 1));
+		sr->cr0 = CR0_PE | CR0_ET | CR0_NE;
+		if (mode == MODE_PAGED32) {
+			sr->cr0 |= CR0_PG;
+			sr->cr3 = PD32_GPA;
+		}
+		break;
+	case MODE_LONG:
+		set_tables(sr);
+		sr->cs = seg(SEL_CODE64, 0, 0xffffffff, 0xb, 0, 1, 1);
+		set_data_segs(sr, seg(SEL_DATA32, 0, 0xffffffff, 3, 1, 0, 1));
+		sr->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_PG;
+		sr->cr3 = PML4_GPA;
+		sr->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+		sr->efer = EFER_LME | EFER_LMA;
+		break;
+	}
+}
+
+/* Puts the vCPU in @mode at @rip with a stack below STACK_TOP. */
+int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip)
+{
+	struct mvx_sregs sr;
+	struct mvx_regs regs;
+
+	if (vcpu_get_sregs(vcpu, &sr))
+		return -1;
+	sregs_for_mode(&sr, mode);
+	if (vcpu_set_sregs(vcpu, &sr))
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rsp = STACK_TOP;
+	regs.rflags = 2;
+	return vcpu_set_regs(vcpu, &regs);
+}
+
+int vcpu_run(struct tvcpu *vcpu)
+{
+	return ioctl(vcpu->fd, MVX_RUN, 0);
+}
+
+int vcpu_get_regs(struct tvcpu *vcpu, struct mvx_regs *regs)
+{
+	return ioctl(vcpu->fd, MVX_GET_REGS, regs);
+}
+
+int vcpu_set_regs(struct tvcpu *vcpu, struct mvx_regs *regs)
+{
+	return ioctl(vcpu->fd, MVX_SET_REGS, regs);
+}
+
+int vcpu_get_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs)
+{
+	return ioctl(vcpu->fd, MVX_GET_SREGS, sregs);
+}
+
+int vcpu_set_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs)
+{
+	return ioctl(vcpu->fd, MVX_SET_SREGS, sregs);
+}
+
+void *pio_data(struct tvcpu *vcpu)
+{
+	return (uint8_t *)vcpu->run + vcpu->run->io.data_offset;
+}
+
+const char *exit_name(uint32_t reason)
+{
+	static const char * const names[] = {
+		[MVX_EXIT_UNKNOWN] = "UNKNOWN",
+		[MVX_EXIT_EXCEPTION] = "EXCEPTION",
+		[MVX_EXIT_IO] = "IO",
+		[MVX_EXIT_HYPERCALL] = "HYPERCALL",
+		[MVX_EXIT_DEBUG] = "DEBUG",
+		[MVX_EXIT_HLT] = "HLT",
+		[MVX_EXIT_MMIO] = "MMIO",
+		[MVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[MVX_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[MVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[MVX_EXIT_INTR] = "INTR",
+		[MVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	};
+
+	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+		return names[reason];
+	return "?";
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One line saying why the vCPU left, for test failure messages. */
+const char *describe_exit(struct tvcpu *vcpu)
+{
+	static char buf[256];
+	struct mvx_run *run = vcpu->run;
+	struct mvx_regs regs;
+	unsigned long long rip = ~0ULL;
+	int n;
+
+	if (!vcpu_get_regs(vcpu, &regs))
+		rip = regs.rip;
+	n = snprintf(buf, sizeof(buf), "exit %u (%s) rip %#llx",
+		     run->exit_reason, exit_name(run->exit_reason), rip);
+	switch (run->exit_reason) {
+	case MVX_EXIT_IO:
+		snprintf(buf + n, sizeof(buf) - n,
+			 ": %s port %#x size %u count %u",
+			 run->io.direction == MVX_EXIT_IO_OUT ? "out" : "in",
+			 run->io.port, run->io.size, run->io.count);
+		break;
+	case MVX_EXIT_MMIO:
+		snprintf(buf + n, sizeof(buf) - n,
+			 ": %s gpa %#llx len %u",
+			 run->mmio.is_write ? "write" : "read",
+			 (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+		break;
+	case MVX_EXIT_FAIL_ENTRY:
+		snprintf(buf + n, sizeof(buf) - n, ": hw reason %#llx",
+			 (unsigned long long)
+			 run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case MVX_EXIT_INTERNAL_ERROR:
+		snprintf(buf + n, sizeof(buf) - n,
+			 ": suberror %u ndata %u data %#llx %#llx",
+			 run->internal.suberror, run->internal.ndata,
+			 (unsigned long long)run->internal.data[0],
+			 (unsigned long long)run->internal.data[1]);
+		break;
+	case MVX_EXIT_UNKNOWN:
+		snprintf(buf + n, sizeof(buf) - n, ": hw reason %#llx",
+			 (unsigned long long)run->hw.hardware_exit_reason);
+		break;
+	}
+	return buf;
+}
