@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 #include "core.h"
+#include "trace.h"
 
 #define CPUID_SIGNATURE_LEAF	0x40000000
 #define CPUID_EXT_MAX		0x80000008
@@ -226,6 +227,7 @@ int mvx_handle_cpuid(struct mvx_vcpu *vcpu, u64 next_rip)
 	vcpu->gprs[MVX_RBX] = ebx;
 	vcpu->gprs[MVX_RCX] = ecx;
 	vcpu->gprs[MVX_RDX] = edx;
+	trace_minivmx_cpuid(fn, idx, eax, ebx, ecx, edx);
 	vcpu->rip = next_rip;
 	return 1;
 }

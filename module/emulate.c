@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include "core.h"
+#include "trace.h"
 
 #define MAX_INSN_LEN	15
 
@@ -270,8 +271,11 @@ int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa)
 	run->mmio.len = acc.len;
 	run->mmio.is_write = acc.write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (acc.write)
+	if (acc.write) {
 		memcpy(run->mmio.data, &acc.data, acc.len);
+		trace_minivmx_mmio(true, gpa, acc.len, acc.data &
+				   GENMASK_ULL(acc.len * 8 - 1, 0));
+	}
 	return 0;
 
 fail:
@@ -289,6 +293,7 @@ void mvx_complete_mmio_read(struct mvx_vcpu *vcpu)
 	u64 v = 0;
 
 	memcpy(&v, vcpu->run->mmio.data, c->len);
+	trace_minivmx_mmio(false, vcpu->run->mmio.phys_addr, c->len, v);
 	if (c->sign_extend)
 		v = c->len == 1 ? (u64)(s64)(s8)v : (u64)(s64)(s16)v;
 

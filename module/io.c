@@ -10,6 +10,7 @@
 #include <asm/fpu/xstate.h>
 #include <asm/trapnr.h>
 #include "core.h"
+#include "trace.h"
 
 #define RFLAGS_DF	BIT_ULL(10)
 /* The most string I/O elements moved per exit: one data page's worth. */
@@ -78,6 +79,9 @@ static int string_io(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
 	c->count = count;
 	c->next_rip = pio->next_rip;
 	fill_io_exit(vcpu, pio, count);
+	if (!pio->in)
+		trace_minivmx_pio(true, pio->port, pio->size, count,
+				  *(u32 *)vcpu->pio_data);
 	return 0;
 
 fault:
@@ -102,6 +106,9 @@ int mvx_handle_pio(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
 	} else {
 		c->what = MVX_PENDING_SKIP;
 		memcpy(vcpu->pio_data, &vcpu->gprs[MVX_RAX], pio->size);
+		trace_minivmx_pio(true, pio->port, pio->size, 1,
+				  vcpu->gprs[MVX_RAX] &
+				  GENMASK_ULL(pio->size * 8 - 1, 0));
 	}
 	fill_io_exit(vcpu, pio, 1);
 	return 0;
@@ -113,6 +120,8 @@ static void complete_pio_in(struct mvx_vcpu *vcpu)
 	u32 v = 0;
 
 	memcpy(&v, vcpu->pio_data, vcpu->pending.pio.size);
+	trace_minivmx_pio(false, vcpu->pending.pio.port,
+			  vcpu->pending.pio.size, 1, v);
 	switch (vcpu->pending.pio.size) {
 	case 1:
 		*rax = (*rax & ~0xffULL) | v;
@@ -137,6 +146,8 @@ static int complete_string_io(struct mvx_vcpu *vcpu)
 	u32 i;
 
 	if (pio->in) {
+		trace_minivmx_pio(false, pio->port, pio->size, c->count,
+				  *(u32 *)vcpu->pio_data);
 		mvx_ops->get_mode(vcpu, &mode);
 		for (i = 0; i < c->count; i++) {
 			if (string_elem_gpa(vcpu, &mode, pio, i, &gpa) ||

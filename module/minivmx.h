@@ -150,6 +150,13 @@ struct mvx_vcpu {
 	u64 exits;
 };
 
+/* Why the guest last exited, in the backend's terms: for tracing. */
+struct mvx_exit_info {
+	u32 reason;		/* basic exit reason / exit code */
+	const char *name;	/* e.g. "IO_INSTRUCTION", "IOIO" */
+	u64 info1, info2;	/* qualification / exit_info_1, _2 */
+};
+
 struct mvx_backend {
 	const char *name;		/* "vmx" or "svm": for dmesg and traces */
 	size_t vcpu_size;		/* embeds struct mvx_vcpu at offset 0 */
@@ -188,6 +195,9 @@ struct mvx_backend {
 	void (*queue_exception)(struct mvx_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error_code);
 	void (*flush_tlb)(struct mvx_vcpu *vcpu);	/* this CPU, this VM */
+
+	/* Only called while the exit tracepoint is enabled. */
+	void (*exit_info)(struct mvx_vcpu *vcpu, struct mvx_exit_info *info);
 };
 
 extern const struct mvx_backend *mvx_ops;

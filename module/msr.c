@@ -12,6 +12,7 @@
 #include <asm/msr.h>
 #include <asm/trapnr.h>
 #include "core.h"
+#include "trace.h"
 
 /* The MTRR MSRs, under names checkpatch accepts. */
 #define MSR_MTRR_CAP		0xfe
@@ -149,9 +150,11 @@ static int set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 {
 	u32 index = vcpu->gprs[MVX_RCX];
-	u64 data;
+	u64 data = 0;
+	bool fault = get_msr(vcpu, index, &data);
 
-	if (get_msr(vcpu, index, &data)) {
+	trace_minivmx_msr(false, index, data, fault);
+	if (fault) {
 		pr_debug("vcpu %u: rdmsr %#x -> #GP\n", vcpu->id, index);
 		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
@@ -166,8 +169,10 @@ int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 {
 	u32 index = vcpu->gprs[MVX_RCX];
 	u64 data = (vcpu->gprs[MVX_RDX] << 32) | (u32)vcpu->gprs[MVX_RAX];
+	bool fault = set_msr(vcpu, index, data);
 
-	if (set_msr(vcpu, index, data)) {
+	trace_minivmx_msr(true, index, data, fault);
+	if (fault) {
 		pr_debug("vcpu %u: wrmsr %#x = %#llx -> #GP\n",
 			 vcpu->id, index, data);
 		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);

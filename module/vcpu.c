@@ -14,6 +14,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include "core.h"
+#include "trace.h"
 
 /* Offsets in the XSAVE/FXSAVE image (SDM Vol. 1, 10.5.1 and 13.4). */
 #define FXSAVE_FCW		0
@@ -188,8 +189,10 @@ static void vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	local_irq_disable();
 	flush_if_needed(vcpu, smp_processor_id());
 	guest_fpu_load(vcpu);
+	trace_minivmx_entry(vcpu);
 	mvx_ops->vcpu_enter(vcpu);
 	guest_fpu_save(vcpu);
+	trace_minivmx_exit(vcpu);
 	local_irq_enable();
 	kernel_fpu_end();
 	preempt_enable();
@@ -227,6 +230,7 @@ static int vcpu_run(struct mvx_vcpu *vcpu)
 		ret = mvx_ops->handle_exit(vcpu);
 	}
 	up_read(&vm->slots_sem);
+	trace_minivmx_userspace_exit(run->exit_reason, ret);
 	return ret;
 }
 
