@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minivmx SVM backend: what to do after each #VMEXIT.
+ *
+ * One table indexed by EXITCODE (AMD APM Vol. 2, Appendix C).  Handlers
+ * return > 0 to re-enter the guest, 0 with vcpu->run filled for userspace,
+ * or a negative errno.  Anything not in the table becomes
+ * KVM_EXIT_INTERNAL_ERROR.
+ */
+#define pr_fmt(fmt) "minivmx: svm: " fmt
+
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <asm/msr.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+#include "svm.h"
+
+typedef int (*svm_exit_fn)(struct svm_vcpu *svm);
+
+#define SVM_MAX_INSN_LEN	15
+
+/* Fixed opcode lengths, for CPUs without NRIP save. */
+#define SVM_LEN_HLT		1
+#define SVM_LEN_0F		2	/* CPUID, RDMSR, WRMSR, INVD, WBINVD */
+#define SVM_LEN_0F01		3	/* XSETBV, RDTSCP */
+
+/*
+ * Fetch up to @len instruction bytes at the exit RIP through the guest's
+ * own paging.  Returns how many bytes were readable.
+ */
+static unsigned int svm_fetch_insn(struct svm_vcpu *svm, u8 *buf,
+				   unsigned int len)
+{
+	struct mvx_vcpu *vcpu = &svm->vcpu;
+	struct mvx_cpu_mode mode;
+	unsigned int done = 0;
+	u64 linear;
+
+	svm_get_mode(vcpu, &mode);
+	linear = mode.seg_base[MVX_CS] + svm->exit.rip;
+	if (!mode.cs_l)
+		linear = (u32)linear;
+	while (done < len) {
+		u64 gva = linear + done, gpa;
+		unsigned int chunk = min_t(unsigned int, len - done,
+					   PAGE_SIZE - offset_in_page(gva));
+
+		if (mvx_gva_to_gpa(vcpu, &mode, gva, &gpa) ||
+		    mvx_read_guest(vcpu, gpa, buf + done, chunk))
+			break;
+		done += chunk;
+	}
+	return done;
+}
+
+/* enum mvx_seg of a segment-override prefix, or -1 if @b is not one. */
+static int svm_seg_prefix(u8 b)
+{
+	switch (b) {
+	case 0x26:
+		return MVX_ES;
+	case 0x2e:
+		return MVX_CS;
+	case 0x36:
+		return MVX_SS;
+	case 0x3e:
+		return MVX_DS;
+	case 0x64:
+		return MVX_FS;
+	case 0x65:
+		return MVX_GS;
+	default:
+		return -1;
+	}
+}
+
+static bool svm_other_prefix(u8 b, bool long64)
+{
+	switch (b) {
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	default:
+		return long64 && (b & 0xf0) == 0x40;	/* REX */
+	}
+}
+
+/*
+ * Count the prefixes in front of the opcode at the exit RIP and note the
+ * last segment override in *seg.  Unreadable code counts as no prefixes.
+ */
+static unsigned int svm_scan_prefixes(struct svm_vcpu *svm, int *seg)
+{
+	u8 insn[SVM_MAX_INSN_LEN];
+	struct mvx_cpu_mode mode;
+	unsigned int n, i;
+	bool long64;
+
+	svm_get_mode(&svm->vcpu, &mode);
+	long64 = (mode.efer & EFER_LMA) && mode.cs_l;
+	n = svm_fetch_insn(svm, insn, sizeof(insn));
+	for (i = 0; i < n; i++) {
+		int s = svm_seg_prefix(insn[i]);
+
+		if (s >= 0)
+			*seg = s;
+		else if (!svm_other_prefix(insn[i], long64))
+			return i;
+	}
+	return 0;
+}
+
+/* RIP after the intercepted instruction, whose opcode is @opcode_len long. */
+static u64 svm_next_rip(struct svm_vcpu *svm, unsigned int opcode_len)
+{
+	int seg = -1;
+
+	if (svm_caps.nrips)
+		return svm->vmcb->control.next_rip;
+	return svm->exit.rip + svm_scan_prefixes(svm, &seg) + opcode_len;
+}
+
+static int svm_exit_inject_ud(struct svm_vcpu *svm)
+{
+	svm_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int svm_exit_inject_gp(struct svm_vcpu *svm)
+{
+	svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/* Interrupts, NMIs and SMIs are the host's: taken once GIF and IF are set. */
+static int svm_exit_host_event(struct svm_vcpu *svm)
+{
+	return 1;
+}
+
+/*
+ * #DB and #AC are intercepted only so that a guest whose handler raises
+ * them again cannot keep the CPU in microcode forever: hand them back.
+ */
+static int svm_exit_reflect_exception(struct svm_vcpu *svm)
+{
+	u8 vector = svm->exit.code - SVM_EXIT_EXCP_BASE;
+
+	svm_queue_exception(&svm->vcpu, vector, vector == X86_TRAP_AC, 0);
+	return 1;
+}
+
+/*
+ * First guest write to CR0 while CD/NW are kept out of the hardware: stop
+ * hiding them and let the CPU execute the write again, unintercepted.
+ */
+static int svm_exit_cr0_write(struct svm_vcpu *svm)
+{
+	svm->cr0_hidden = 0;
+	svm->vmcb->control.cr_write &= ~BIT(0);
+	return 1;
+}
+
+/*
+ * First guest access to a debug register: from now on DR0-3 are switched
+ * around every entry, and the guest's MOV DR runs again natively.
+ */
+static int svm_exit_dr_access(struct svm_vcpu *svm)
+{
+	svm->guest_owns_dr = true;
+	svm->vmcb->control.dr_read = 0;
+	svm->vmcb->control.dr_write = 0;
+	return 1;
+}
+
+static int svm_exit_cpuid(struct svm_vcpu *svm)
+{
+	return mvx_handle_cpuid(&svm->vcpu, svm_next_rip(svm, SVM_LEN_0F));
+}
+
+static int svm_exit_hlt(struct svm_vcpu *svm)
+{
+	return mvx_exit_hlt(&svm->vcpu, svm_next_rip(svm, SVM_LEN_HLT));
+}
+
+/* INVD and WBINVD: guest memory is ordinary write-back host memory. */
+static int svm_exit_skip_cache_op(struct svm_vcpu *svm)
+{
+	svm->vcpu.rip = svm_next_rip(svm, SVM_LEN_0F);
+	return 1;
+}
+
+static int svm_exit_msr(struct svm_vcpu *svm)
+{
+	u64 next_rip = svm_next_rip(svm, SVM_LEN_0F);
+
+	if (svm->exit.info1)
+		return mvx_handle_wrmsr(&svm->vcpu, next_rip);
+	return mvx_handle_rdmsr(&svm->vcpu, next_rip);
+}
+
+static int svm_exit_xsetbv(struct svm_vcpu *svm)
+{
+	return mvx_handle_xsetbv(&svm->vcpu, svm_next_rip(svm, SVM_LEN_0F01));
+}
+
+/* RDTSCP would read the host's TSC_AUX: answer with the guest's. */
+static int svm_exit_rdtscp(struct svm_vcpu *svm)
+{
+	struct mvx_vcpu *vcpu = &svm->vcpu;
+	u64 tsc;
+
+	if ((svm->vmcb->save.cr4 & X86_CR4_TSD) && svm->vmcb->save.cpl)
+		return svm_exit_inject_gp(svm);
+	tsc = rdtsc_ordered() + vcpu->msrs.tsc_offset;
+	vcpu->gprs[MVX_RAX] = (u32)tsc;
+	vcpu->gprs[MVX_RDX] = tsc >> 32;
+	vcpu->gprs[MVX_RCX] = (u32)vcpu->msrs.tsc_aux;
+	vcpu->rip = svm_next_rip(svm, SVM_LEN_0F01);
+	return 1;
+}
+
+/* The segment OUTS reads from: EXITINFO1 says so only with decode assists. */
+static u8 svm_outs_segment(struct svm_vcpu *svm)
+{
+	int seg = MVX_DS;
+
+	if (svm_caps.decode_assists)
+		return (svm->exit.info1 >> SVM_IO_SEG_SHIFT) & 7;
+	svm_scan_prefixes(svm, &seg);
+	return seg;
+}
+
+static int svm_exit_io(struct svm_vcpu *svm)
+{
+	u64 info = svm->exit.info1;
+	struct mvx_pio pio = {
+		.port = info >> SVM_IO_PORT_SHIFT,
+		.size = (info >> SVM_IO_SIZE_SHIFT) & 7,
+		.in = info & SVM_IO_IN,
+		.string = info & SVM_IO_STRING,
+		.rep = info & SVM_IO_REP,
+		.addr_size = 2 * ((info >> SVM_IO_ADDR_SHIFT) & 7),
+		.seg = MVX_ES,
+		.next_rip = svm->exit.info2,
+	};
+
+	if (pio.size != 1 && pio.size != 2 && pio.size != 4)
+		return mvx_exit_internal_error(&svm->vcpu,
+					       MVX_INTERNAL_ERROR_EMULATION,
+					       svm->exit.code, info,
+					       svm->exit.info2);
+	if (pio.string && !pio.in)
+		pio.seg = svm_outs_segment(svm);
+	return mvx_handle_pio(&svm->vcpu, &pio);
+}
+
+static int svm_exit_npf(struct svm_vcpu *svm)
+{
+	u64 error = svm->exit.info1, gpa = svm->exit.info2;
+
+	/* A reserved bit in our own table: nothing the guest can fix. */
+	if (error & SVM_NPF_RSVD) {
+		pr_err_ratelimited("nested page table entry for GPA %#llx has reserved bits set\n",
+				   gpa);
+		return mvx_exit_internal_error(&svm->vcpu,
+					       MVX_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+					       svm->exit.code, error, gpa);
+	}
+	return mvx_handle_npf(&svm->vcpu, gpa, error & SVM_NPF_WRITE);
+}
+
+/* Triple fault.  The VMCB is undefined after it: start over from reset. */
+static int svm_exit_shutdown(struct svm_vcpu *svm)
+{
+	svm_reset_guest_state(svm);
+	svm->vcpu.rip = svm->vmcb->save.rip;
+	svm->vcpu.rflags = svm->vmcb->save.rflags;
+	return mvx_exit_shutdown(&svm->vcpu);
+}
+
+static const svm_exit_fn svm_exit_handlers[SVM_EXIT_MAX + 1] = {
+	[SVM_EXIT_WRITE_CR0] = svm_exit_cr0_write,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr_access,
+	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = svm_exit_reflect_exception,
+	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = svm_exit_reflect_exception,
+	[SVM_EXIT_INTR] = svm_exit_host_event,
+	[SVM_EXIT_NMI] = svm_exit_host_event,
+	[SVM_EXIT_SMI] = svm_exit_host_event,
+	[SVM_EXIT_RDPMC] = svm_exit_inject_gp,
+	[SVM_EXIT_CPUID] = svm_exit_cpuid,
+	[SVM_EXIT_INVD] = svm_exit_skip_cache_op,
+	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_INVLPGA] = svm_exit_inject_ud,
+	[SVM_EXIT_IOIO] = svm_exit_io,
+	[SVM_EXIT_MSR] = svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
+	/* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT: no nested SVM. */
+	[SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT] = svm_exit_inject_ud,
+	[SVM_EXIT_RDTSCP] = svm_exit_rdtscp,
+	[SVM_EXIT_WBINVD] = svm_exit_skip_cache_op,
+	[SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_COND] = svm_exit_inject_ud,
+	[SVM_EXIT_XSETBV] = svm_exit_xsetbv,
+	[SVM_EXIT_NPF] = svm_exit_npf,
+};
+
+static int svm_exit_invalid(struct svm_vcpu *svm)
+{
+	struct svm_vmcb_save *s = &svm->vmcb->save;
+
+	pr_warn_ratelimited("VMRUN refused the state of vCPU %u (VMEXIT_INVALID): cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs=%04x/%03x\n",
+			    svm->vcpu.id, s->cr0, s->cr3, s->cr4, s->efer,
+			    s->cs.sel, s->cs.attrib);
+	svm_dump_vmcb(svm);
+	/* KVM reports the raw 32-bit EXITCODE. */
+	return mvx_exit_fail_entry(&svm->vcpu, (u32)svm->exit.code);
+}
+
+static int svm_exit_unexpected(struct svm_vcpu *svm)
+{
+	pr_warn_ratelimited("unexpected exit %#llx (info1 %#llx info2 %#llx) at RIP %#llx\n",
+			    svm->exit.code, svm->exit.info1, svm->exit.info2,
+			    svm->exit.rip);
+	return mvx_exit_internal_error(&svm->vcpu,
+				       MVX_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				       svm->exit.code, svm->exit.info1,
+				       svm->exit.info2);
+}
+
+static const char *const svm_exit_names[SVM_EXIT_MAX + 1] = {
+	[SVM_EXIT_WRITE_CR0] = "WRITE_CR0",
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "DR_ACCESS",
+	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = "EXCP_DB",
+	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = "EXCP_AC",
+	[SVM_EXIT_INTR] = "INTR",
+	[SVM_EXIT_NMI] = "NMI",
+	[SVM_EXIT_SMI] = "SMI",
+	[SVM_EXIT_RDPMC] = "RDPMC",
+	[SVM_EXIT_CPUID] = "CPUID",
+	[SVM_EXIT_INVD] = "INVD",
+	[SVM_EXIT_HLT] = "HLT",
+	[SVM_EXIT_INVLPGA] = "INVLPGA",
+	[SVM_EXIT_IOIO] = "IOIO",
+	[SVM_EXIT_MSR] = "MSR",
+	[SVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	[SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT] = "SVM_INSN",
+	[SVM_EXIT_RDTSCP] = "RDTSCP",
+	[SVM_EXIT_WBINVD] = "WBINVD",
+	[SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_COND] = "MONITOR_MWAIT",
+	[SVM_EXIT_XSETBV] = "XSETBV",
+	[SVM_EXIT_NPF] = "NPF",
+};
+
+/* For the exit tracepoint: everything the dispatcher decides on. */
+void svm_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 code = svm->exit.code;
+
+	info->reason = code;
+	info->info1 = svm->exit.info1;
+	info->info2 = svm->exit.info2;
+	if (code == SVM_EXIT_INVALID)
+		info->name = "INVALID";
+	else if (code <= SVM_EXIT_MAX && svm_exit_names[code])
+		info->name = svm_exit_names[code];
+	else
+		info->name = "?";
+}
+
+int svm_handle_exit(struct mvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 code = svm->exit.code;
+
+	if (code == SVM_EXIT_INVALID)
+		return svm_exit_invalid(svm);
+	if (code <= SVM_EXIT_MAX && svm_exit_handlers[code])
+		return svm_exit_handlers[code](svm);
+	return svm_exit_unexpected(svm);
+}
