@@ -695,8 +695,11 @@ TEST_F(guest, bad_guest_state)
 	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &s));
 	s.cs.db = 1;
 	ret = vcpu_set_sregs(&self->vcpu, &s);
+	TH_LOG("SET_SREGS: %s", ret ? strerror(errno) : "accepted");
 	if (ret == 0) {
 		ret = vcpu_run(&self->vcpu);
+		TH_LOG("RUN: %s, %s", ret ? strerror(errno) : "0",
+		       describe_exit(&self->vcpu));
 		if (ret == 0) {
 			EXPECT_EQ(MVX_EXIT_FAIL_ENTRY,
 				  self->vcpu.run->exit_reason)
@@ -753,12 +756,21 @@ TEST_F(guest, signal_interrupts_spinning_guest)
 
 TEST_F(guest, immediate_exit_spinning_guest)
 {
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	LOAD(MODE_PROT32, spin);
 	self->vcpu.run->immediate_exit = 1;
 	EXPECT_EQ(-1, vcpu_run(&self->vcpu));
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_EQ(MVX_EXIT_INTR, self->vcpu.run->exit_reason);
 	EXPECT_EQ(0, rd32(&self->vm, DATA_GPA));
+	/* Cleared, the guest runs (and spins until a signal stops it). */
+	self->vcpu.run->immediate_exit = 0;
+	alarm(1);
+	EXPECT_EQ(-1, vcpu_run(&self->vcpu));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(MVX_EXIT_INTR, self->vcpu.run->exit_reason);
+	EXPECT_EQ(1, rd32(&self->vm, DATA_GPA));
 }
 
 /* --------------------------------------------------- slots under a guest */

@@ -229,6 +229,9 @@ static void set_tables(struct mvx_sregs *sr)
 
 static void sregs_for_mode(struct mvx_sregs *sr, enum guest_mode mode)
 {
+	sr->cr3 = 0;
+	sr->cr4 = 0;
+	sr->efer = 0;
 	switch (mode) {
 	case MODE_REAL:
 		sr->cs = seg(0, 0, 0xffff, 0xb, 0, 0, 0);
@@ -265,12 +268,36 @@ static void sregs_for_mode(struct mvx_sregs *sr, enum guest_mode mode)
 	}
 }
 
+/* Gives the vCPU everything GET_SUPPORTED_CPUID reports. */
+int vcpu_set_supported_cpuid(struct tvcpu *vcpu)
+{
+	size_t sz = sizeof(struct mvx_cpuid2) +
+		    256 * sizeof(struct mvx_cpuid_entry2);
+	struct mvx_cpuid2 *c = calloc(1, sz);
+	int fd = mvx_open();
+	int ret = -1;
+
+	c->nent = 256;
+	if (fd >= 0 && !ioctl(fd, MVX_GET_SUPPORTED_CPUID, c))
+		ret = ioctl(vcpu->fd, MVX_SET_CPUID2, c);
+	if (fd >= 0)
+		close(fd);
+	free(c);
+	return ret;
+}
+
 /* Puts the vCPU in @mode at @rip with a stack below STACK_TOP. */
 int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip)
 {
 	struct mvx_sregs sr;
 	struct mvx_regs regs;
 
+	/*
+	 * KVM refuses EFER.LME unless the guest's CPUID has LM; minivmx
+	 * must not need it (issue 4), so only KVM gets a CPUID table here.
+	 */
+	if (mode == MODE_LONG && mvx_is_kvm() && vcpu_set_supported_cpuid(vcpu))
+		return -1;
 	if (vcpu_get_sregs(vcpu, &sr))
 		return -1;
 	sregs_for_mode(&sr, mode);

@@ -105,6 +105,7 @@ void vcpu_close(struct tvcpu *vcpu);
 
 void guest_load(struct tvm *vm, uint64_t gpa,
 		const unsigned char *start, const unsigned char *end);
+int vcpu_set_supported_cpuid(struct tvcpu *vcpu);
 int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip);
 int vcpu_run(struct tvcpu *vcpu);
 int vcpu_get_regs(struct tvcpu *vcpu, struct mvx_regs *regs);

@@ -288,7 +288,9 @@ TEST(xmm_integrity)
 	for (j = 0; j < 16; j++)
 		EXPECT_EQ(0, memcmp(fpu.xmm[j], ones, 16))
 			TH_LOG("GET_FPU xmm%d", j);
-	EXPECT_EQ(GUEST_MXCSR, fpu.mxcsr);
+	/* KVM's GET_FPU never fills in MXCSR. */
+	if (!mvx_is_kvm())
+		EXPECT_EQ(GUEST_MXCSR, fpu.mxcsr);
 	vcpu_close(&vcpu);
 	vm_destroy(&vm);
 }
