@@ -1,0 +1,1417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minivmx VMX backend: VMXON per CPU, one VMCS per vCPU, EPT + VPID +
+ * unrestricted guest, entering the guest and the guest state userspace sees.
+ *
+ * Everything follows the Intel SDM Vol. 3C: chapter 24 (VMX operation),
+ * 25 (VMCS), 27 (VM entries), 28 (VM exits), 29 (EPT), 31 (VMX instructions)
+ * and Vol. 3D Appendix A (capability MSRs).
+ */
+#define pr_fmt(fmt) "minivmx: " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/percpu.h>
+#include <linux/idr.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+#include <asm/desc.h>
+#include <asm/segment.h>
+#include <asm/debugreg.h>
+#include <asm/tsc.h>
+#include <asm/traps.h>
+#include <asm/mmu_context.h>	/* load_gs_index() */
+#include "vmx.h"
+
+bool vmx_dump_invalid_vmcs;
+module_param_named(dump_invalid_vmcs, vmx_dump_invalid_vmcs, bool, 0644);
+MODULE_PARM_DESC(dump_invalid_vmcs,
+		 "VMX: print the VMCS to dmesg when VM entry fails");
+
+static unsigned int preemption_timer_us = 2000;
+module_param(preemption_timer_us, uint, 0644);
+MODULE_PARM_DESC(preemption_timer_us,
+		 "VMX: longest guest stay between exits, in microseconds (0: unbounded)");
+
+struct vmx_caps vmx_caps;
+
+/* Per-CPU VMX state. */
+struct vmx_cpu {
+	bool on;
+	void *vmxon_region;
+	void *current_vmcs;		/* the VMCS last VMPTRLDed here */
+	struct list_head loaded;	/* every VMCS active on this CPU */
+};
+
+static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
+static DEFINE_IDA(vmx_vpid_ida);
+
+/* CR bits the guest may not own: their guest view lives in vmx->cr0/cr4. */
+static u64 vmx_cr0_mask, vmx_cr4_mask;
+
+#define MVX_CR0_ALWAYS_OFF	(X86_CR0_CD | X86_CR0_NW)
+#define MVX_CR4_DENIED		(X86_CR4_VMXE | X86_CR4_SMXE)
+#define MVX_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+#define MVX_PAT_RESET		0x0007040600070406ULL
+#define MVX_DR7_RESET		0x400UL
+#define MVX_DR7_ENABLES		0xffUL
+
+/* ---- VMX instructions ---------------------------------------------- */
+
+void vmx_vmwrite_error(unsigned long field, u64 val)
+{
+	pr_err_ratelimited("vmwrite %#lx = %#llx failed, error %llu\n",
+			   field, val, vmcs_read(VM_INSTRUCTION_ERROR));
+}
+
+static int vmx_vmxon(u64 pa)
+{
+	asm goto("1: vmxon %[pa]\n\t"
+		 "jbe %l[fail]\n\t"
+		 "jmp 3f\n"
+		 "2: jmp %l[fault]\n"
+		 "3:\n\t"
+		 _ASM_EXTABLE(1b, 2b)
+		 : : [pa] "m" (pa) : "memory", "cc" : fail, fault);
+	return 0;
+fail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
+static int vmx_vmxoff(void)
+{
+	asm goto("1: vmxoff\n\t"
+		 "jmp 3f\n"
+		 "2: jmp %l[fault]\n"
+		 "3:\n\t"
+		 _ASM_EXTABLE(1b, 2b)
+		 : : : "memory", "cc" : fault);
+	return 0;
+fault:
+	return -EFAULT;
+}
+
+static void vmx_vmclear(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmclear %[pa]" CC_SET(be)
+		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
+	if (fail)
+		pr_err_ratelimited("vmclear %#llx failed\n", pa);
+}
+
+static void vmx_vmptrld(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmptrld %[pa]" CC_SET(be)
+		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
+	if (fail)
+		pr_err_ratelimited("vmptrld %#llx failed\n", pa);
+}
+
+static void vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, zero; } desc = { eptp, 0 };
+
+	asm volatile("invept %[desc], %[type]"
+		     : : [desc] "m" (desc), [type] "r" (type) : "memory", "cc");
+}
+
+static void vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+
+	asm volatile("invvpid %[desc], %[type]"
+		     : : [desc] "m" (desc), [type] "r" (type) : "memory", "cc");
+}
+
+static void vmx_flush_vpid(struct vmx_vcpu *vmx)
+{
+	if (!vmx->vpid)
+		return;	/* VPID 0: every entry and exit flushes (SDM 29.4.3.3) */
+	if (vmx_caps.ept_vpid & MVX_VPID_CAP_SINGLE)
+		vmx_invvpid(MVX_INVVPID_SINGLE, vmx->vpid);
+	else
+		vmx_invvpid(MVX_INVVPID_ALL, 0);
+}
+
+static void vmx_flush_tlb(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 eptp = mvx_mmu_root_pa(vcpu->vm) | MVX_EPTP_WALK4 | MVX_EPTP_WB;
+
+	if (vmx_caps.ept_vpid & MVX_EPT_CAP_INVEPT_SINGLE)
+		vmx_invept(MVX_INVEPT_SINGLE, eptp);
+	else
+		vmx_invept(MVX_INVEPT_GLOBAL, 0);
+	vmx_flush_vpid(vmx);
+	vmx->need_vpid_flush = false;
+}
+
+/* ---- probe: capabilities --------------------------------------------- */
+
+/*
+ * A control word from its capability MSR (SDM A.3): the low half holds the
+ * bits that must be 1, the high half the bits that may be 1.
+ */
+static int vmx_adjust_controls(u32 msr, u32 required, u32 optional,
+			       const char *what, u32 *result)
+{
+	u64 cap;
+	u32 must, may;
+
+	rdmsrl(msr, cap);
+	must = (u32)cap;
+	may = (u32)(cap >> 32);
+	if (required & ~may) {
+		pr_err("VMX %s controls lack %#x (allowed %#x): unusable\n",
+		       what, required & ~may, may);
+		return -ENODEV;
+	}
+	*result = ((required | optional) & may) | must;
+	return 0;
+}
+
+static int vmx_check_firmware(void)
+{
+	u64 feat;
+
+	if (!(cpuid_ecx(1) & BIT(X86_FEATURE_VMX & 31))) {
+		pr_err("CPU has no VMX (CPUID.1:ECX.VMX = 0)\n");
+		return -ENODEV;
+	}
+	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat) ||
+	    !(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_err("VMX disabled by firmware (IA32_FEATURE_CONTROL = %#llx)\n",
+		       feat);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int vmx_probe_basic(void)
+{
+	u64 basic;
+
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	if (MVX_BASIC_VMCS_SIZE(basic) > PAGE_SIZE ||
+	    (basic & MVX_BASIC_32BIT_PA) || MVX_BASIC_MEMTYPE(basic) != 6) {
+		pr_err("unsupported IA32_VMX_BASIC %#llx\n", basic);
+		return -ENODEV;
+	}
+	vmx_caps.revision = basic & MVX_BASIC_REVISION_MASK;
+	vmx_caps.inout_info = basic & MVX_BASIC_INOUT_INFO;
+	return (basic & MVX_BASIC_TRUE_CTLS) ? 1 : 0;
+}
+
+static int vmx_probe_controls(bool true_ctls)
+{
+	u32 pin_msr = true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+				  MSR_IA32_VMX_PINBASED_CTLS;
+	u32 proc_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+				   MSR_IA32_VMX_PROCBASED_CTLS;
+	u32 exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+				   MSR_IA32_VMX_EXIT_CTLS;
+	u32 entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+				    MSR_IA32_VMX_ENTRY_CTLS;
+	int r;
+
+	r = vmx_adjust_controls(pin_msr,
+				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+				PIN_BASED_VMX_PREEMPTION_TIMER,
+				"pin-based", &vmx_caps.pin);
+	if (r)
+		return r;
+	/*
+	 * All port I/O, MSR accesses, CR8 accesses (else the guest would
+	 * write the host's TPR), HLT, MOV DR, MWAIT/MONITOR/RDPMC exit.
+	 */
+	r = vmx_adjust_controls(proc_msr,
+				CPU_BASED_HLT_EXITING |
+				CPU_BASED_UNCOND_IO_EXITING |
+				CPU_BASED_CR8_LOAD_EXITING |
+				CPU_BASED_CR8_STORE_EXITING |
+				CPU_BASED_MOV_DR_EXITING |
+				CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+				CPU_BASED_MWAIT_EXITING |
+				CPU_BASED_MONITOR_EXITING |
+				CPU_BASED_RDPMC_EXITING |
+				CPU_BASED_USE_TSC_OFFSETTING,
+				"processor-based", &vmx_caps.proc);
+	if (r)
+		return r;
+	r = vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2,
+				SECONDARY_EXEC_ENABLE_EPT |
+				SECONDARY_EXEC_UNRESTRICTED_GUEST,
+				SECONDARY_EXEC_ENABLE_VPID |
+				SECONDARY_EXEC_WBINVD_EXITING,
+				"secondary", &vmx_caps.proc2);
+	if (r)
+		return r;
+	r = vmx_adjust_controls(exit_msr,
+				VM_EXIT_HOST_ADDR_SPACE_SIZE |
+				VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
+				VM_EXIT_SAVE_DEBUG_CONTROLS |
+				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT,
+				"VM-exit", &vmx_caps.exit);
+	if (r)
+		return r;
+	/* Interrupts stay pending in the LAPIC until we enable them. */
+	vmx_caps.exit &= ~VM_EXIT_ACK_INTR_ON_EXIT;
+	r = vmx_adjust_controls(entry_msr, VM_ENTRY_LOAD_IA32_EFER,
+				VM_ENTRY_LOAD_DEBUG_CONTROLS |
+				VM_ENTRY_LOAD_IA32_PAT,
+				"VM-entry", &vmx_caps.entry);
+	if (r)
+		return r;
+	vmx_caps.entry &= ~VM_ENTRY_IA32E_MODE;	/* set per guest */
+	vmx_caps.pat = (vmx_caps.entry & VM_ENTRY_LOAD_IA32_PAT) &&
+		       (vmx_caps.exit & VM_EXIT_SAVE_IA32_PAT) &&
+		       (vmx_caps.exit & VM_EXIT_LOAD_IA32_PAT);
+	if (!vmx_caps.pat) {
+		vmx_caps.entry &= ~VM_ENTRY_LOAD_IA32_PAT;
+		vmx_caps.exit &= ~(VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT);
+	}
+	return 0;
+}
+
+static int vmx_probe_ept(void)
+{
+	u64 cap, need = MVX_EPT_CAP_WALK4 | MVX_EPT_CAP_WB | MVX_EPT_CAP_INVEPT;
+
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, cap);
+	vmx_caps.ept_vpid = cap;
+	if ((cap & need) != need ||
+	    !(cap & (MVX_EPT_CAP_INVEPT_SINGLE | MVX_EPT_CAP_INVEPT_GLOBAL))) {
+		pr_err("EPT lacks 4-level/write-back/INVEPT (cap %#llx)\n", cap);
+		return -ENODEV;
+	}
+	vmx_caps.vpid = (vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_VPID) &&
+			(cap & MVX_VPID_CAP_INVVPID) &&
+			(cap & (MVX_VPID_CAP_SINGLE | MVX_VPID_CAP_ALL));
+	if (!vmx_caps.vpid)
+		vmx_caps.proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	return 0;
+}
+
+static void vmx_probe_fixed_bits(void)
+{
+	u64 misc;
+
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_caps.cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_caps.cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_caps.cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_caps.cr4_fixed1);
+	rdmsrl(MSR_IA32_VMX_MISC, misc);
+	vmx_caps.timer_rate = MVX_MISC_TIMER_RATE(misc);
+
+	/* Unrestricted guest: PE and PG are the guest's (SDM 27.3.1.1). */
+	vmx_caps.cr0_fixed0 &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
+	vmx_cr0_mask = X86_CR0_PE | X86_CR0_PG | MVX_CR0_ALWAYS_OFF |
+		       vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1;
+	vmx_cr4_mask = MVX_CR4_DENIED | vmx_caps.cr4_fixed0 |
+		       ~vmx_caps.cr4_fixed1;
+}
+
+static int vmx_probe(void)
+{
+	int r;
+
+	r = vmx_check_firmware();
+	if (r)
+		return r;
+	r = vmx_probe_basic();
+	if (r < 0)
+		return r;
+	r = vmx_probe_controls(r);
+	if (r)
+		return r;
+	r = vmx_probe_ept();
+	if (r)
+		return r;
+	vmx_probe_fixed_bits();
+	pr_info("VMX: revision %#x, pin %#x proc %#x proc2 %#x exit %#x entry %#x, ept/vpid cap %#llx, preemption timer %s\n",
+		vmx_caps.revision, vmx_caps.pin, vmx_caps.proc, vmx_caps.proc2,
+		vmx_caps.exit, vmx_caps.entry, vmx_caps.ept_vpid,
+		(vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER) ? "on" : "absent");
+	return 0;
+}
+
+/* ---- VMXON / VMXOFF per CPU ------------------------------------------ */
+
+static int vmx_cpu_enable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int cpu = smp_processor_id();
+	int r;
+
+	if (vc->on)
+		return 0;
+	if (cr4_read_shadow() & X86_CR4_VMXE) {
+		pr_err("CPU %d: CR4.VMXE already set, another hypervisor (kvm_intel?) owns VMX\n",
+		       cpu);
+		return -EBUSY;
+	}
+	vc->vmxon_region = (void *)__get_free_page(GFP_ATOMIC | __GFP_ZERO);
+	if (!vc->vmxon_region)
+		return -ENOMEM;
+	*(u32 *)vc->vmxon_region = vmx_caps.revision;
+
+	cr4_set_bits(X86_CR4_VMXE);
+	r = vmx_vmxon(__pa(vc->vmxon_region));
+	if (r) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		free_page((unsigned long)vc->vmxon_region);
+		vc->vmxon_region = NULL;
+		pr_err("CPU %d: VMXON failed (%d)\n", cpu, r);
+		return -EIO;
+	}
+	INIT_LIST_HEAD(&vc->loaded);
+	vc->current_vmcs = NULL;
+	vc->on = true;
+	return 0;
+}
+
+/* Runs on the CPU the VMCS is active on, interrupts off. */
+static void vmx_vmcs_clear_local(void *arg)
+{
+	struct vmx_vcpu *vmx = arg;
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	if (vmx->vmcs_cpu != smp_processor_id())
+		return;	/* already cleared by cpu_disable */
+	vmx_vmclear(vmx->vmcs_pa);
+	if (vc->current_vmcs == vmx->vmcs)
+		vc->current_vmcs = NULL;
+	list_del_init(&vmx->loaded_link);
+	vmx->launched = false;
+	/* The list is consistent before another CPU may take the VMCS. */
+	smp_wmb();
+	WRITE_ONCE(vmx->vmcs_cpu, -1);
+}
+
+static void vmx_cpu_disable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct vmx_vcpu *vmx, *tmp;
+	unsigned long flags;
+
+	if (!vc->on)
+		return;
+	local_irq_save(flags);
+	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded_link)
+		vmx_vmcs_clear_local(vmx);
+	vmx_vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+	vc->on = false;
+	local_irq_restore(flags);
+	free_page((unsigned long)vc->vmxon_region);
+	vc->vmxon_region = NULL;
+}
+
+/* ---- VMCS contents: controls, host state, guest state --------------- */
+
+static u32 vmx_preemption_timer_value(void)
+{
+	u64 ticks = (u64)preemption_timer_us * (tsc_khz ? tsc_khz : 1000000);
+
+	ticks = div_u64(ticks, 1000) >> vmx_caps.timer_rate;
+	return clamp_t(u64, ticks, 1, U32_MAX);
+}
+
+static void vmx_write_controls(struct vmx_vcpu *vmx)
+{
+	u32 proc2 = vmx_caps.proc2;
+
+	if (!vmx->vpid)
+		proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmcs_write(VM_EXIT_CONTROLS, vmx_caps.exit);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx_caps.entry);
+	if (vmx->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+
+	/* Machine checks in the guest belong to the host. */
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(TSC_OFFSET, 0);
+	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask);
+	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cr4_mask);
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
+			   vmx_preemption_timer_value());
+}
+
+static u64 vmx_tss_base(const struct desc_ptr *gdt)
+{
+	u16 tr;
+	const u8 *d;
+	u64 base;
+
+	asm volatile("str %0" : "=r" (tr));
+	d = (const u8 *)gdt->address + (tr & ~7);
+	/* 16-byte system descriptor (SDM Vol. 3A 7.2.3). */
+	base = d[2] | (d[3] << 8) | (d[4] << 16) | ((u64)d[7] << 24);
+	base |= (u64)*(const u32 *)(d + 8) << 32;
+	return base;
+}
+
+/*
+ * Host state loaded by every VM exit.  Per-CPU values (descriptor tables,
+ * TSS, GS base, SYSENTER stack) and per-task values (FS base) are written
+ * here at vcpu_load; CR3/CR4 are checked before every entry.
+ */
+static void vmx_write_host_state(struct vmx_vcpu *vmx)
+{
+	struct desc_ptr gdt, idt;
+	u64 v;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmx->host_cr3 = __read_cr3();
+	vmcs_write(HOST_CR3, vmx->host_cr3);
+	vmx->host_cr4 = cr4_read_shadow();
+	vmcs_write(HOST_CR4, vmx->host_cr4);
+
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	/* Linux runs with null DS/ES/FS/GS; vcpu_put reloads the user's. */
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+
+	rdmsrl(MSR_FS_BASE, v);
+	vmcs_write(HOST_FS_BASE, v);
+	rdmsrl(MSR_GS_BASE, v);
+	vmcs_write(HOST_GS_BASE, v);
+	vmcs_write(HOST_TR_BASE, vmx_tss_base(&gdt));
+	vmcs_write(HOST_GDTR_BASE, gdt.address);
+	vmcs_write(HOST_IDTR_BASE, idt.address);
+
+	rdmsrl(MSR_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, v);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, v);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
+	rdmsrl(MSR_EFER, v);
+	vmcs_write(HOST_IA32_EFER, v);
+	if (vmx_caps.pat) {
+		rdmsrl(MSR_IA32_CR_PAT, v);
+		vmcs_write(HOST_IA32_PAT, v);
+	}
+}
+
+static const u32 vmx_seg_fields[VMX_NR_SEGS] = {
+	[VMX_ES] = GUEST_ES_SELECTOR, [VMX_CS] = GUEST_CS_SELECTOR,
+	[VMX_SS] = GUEST_SS_SELECTOR, [VMX_DS] = GUEST_DS_SELECTOR,
+	[VMX_FS] = GUEST_FS_SELECTOR, [VMX_GS] = GUEST_GS_SELECTOR,
+	[VMX_LDTR] = GUEST_LDTR_SELECTOR, [VMX_TR] = GUEST_TR_SELECTOR,
+};
+
+/* Selector, limit, access rights and base fields are evenly spaced. */
+static u32 vmx_seg_field(enum vmx_seg seg, u32 first_es_field)
+{
+	return first_es_field + (vmx_seg_fields[seg] - GUEST_ES_SELECTOR);
+}
+
+/* KVM's struct kvm_segment <-> VMCS access rights (SDM 25.4.1). */
+static u32 vmx_seg_to_ar(const struct mvx_segment *s)
+{
+	if (s->unusable || !s->present)
+		return VMX_AR_UNUSABLE_MASK;
+	return (s->type & 15) | (s->s & 1) << 4 | (s->dpl & 3) << 5 |
+	       (s->present & 1) << 7 | (s->avl & 1) << 12 | (s->l & 1) << 13 |
+	       (s->db & 1) << 14 | (s->g & 1) << 15;
+}
+
+static void vmx_set_segment(enum vmx_seg seg, const struct mvx_segment *s)
+{
+	vmcs_write(vmx_seg_field(seg, GUEST_ES_SELECTOR), s->selector);
+	vmcs_write(vmx_seg_field(seg, GUEST_ES_BASE), s->base);
+	vmcs_write(vmx_seg_field(seg, GUEST_ES_LIMIT), s->limit);
+	vmcs_write(vmx_seg_field(seg, GUEST_ES_AR_BYTES), vmx_seg_to_ar(s));
+}
+
+static void vmx_get_segment(enum vmx_seg seg, struct mvx_segment *s)
+{
+	u32 ar = vmcs_read(vmx_seg_field(seg, GUEST_ES_AR_BYTES));
+
+	memset(s, 0, sizeof(*s));
+	s->selector = vmcs_read(vmx_seg_field(seg, GUEST_ES_SELECTOR));
+	s->base = vmcs_read(vmx_seg_field(seg, GUEST_ES_BASE));
+	s->limit = vmcs_read(vmx_seg_field(seg, GUEST_ES_LIMIT));
+	s->unusable = !!(ar & VMX_AR_UNUSABLE_MASK);
+	s->type = ar & 15;
+	s->s = (ar >> 4) & 1;
+	s->dpl = (ar >> 5) & 3;
+	s->present = !s->unusable && ((ar >> 7) & 1);
+	s->avl = (ar >> 12) & 1;
+	s->l = (ar >> 13) & 1;
+	s->db = (ar >> 14) & 1;
+	s->g = (ar >> 15) & 1;
+}
+
+static u64 vmx_hw_cr0(u64 cr0)
+{
+	return ((cr0 | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1) &
+	       ~(u64)MVX_CR0_ALWAYS_OFF;
+}
+
+static u64 vmx_hw_cr4(u64 cr4)
+{
+	return (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+/* The architectural reset state, as KVM sets it after KVM_CREATE_VCPU. */
+static void vmx_write_guest_reset_state(struct vmx_vcpu *vmx)
+{
+	struct mvx_vcpu *vcpu = &vmx->vcpu;
+	struct mvx_segment seg = {
+		.limit = 0xffff, .type = 3, .s = 1, .present = 1,
+	};
+	enum vmx_seg i;
+
+	for (i = VMX_ES; i <= VMX_GS; i++)
+		if (i != VMX_CS)
+			vmx_set_segment(i, &seg);
+	seg.selector = 0xf000;
+	seg.base = 0xffff0000;
+	seg.type = 0xb;
+	vmx_set_segment(VMX_CS, &seg);
+	seg = (struct mvx_segment){ .limit = 0xffff, .type = 2, .present = 1 };
+	vmx_set_segment(VMX_LDTR, &seg);
+	seg.type = 0xb;			/* busy 32-bit TSS */
+	vmx_set_segment(VMX_TR, &seg);
+
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmx->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
+	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
+	vmcs_write(GUEST_CR0, vmx_hw_cr0(vmx->cr0));
+	vmx->cr4 = 0;
+	vmcs_write(CR4_READ_SHADOW, 0);
+	vmcs_write(GUEST_CR4, vmx_hw_cr4(0));
+	vmcs_write(GUEST_CR3, 0);
+	vmx->cr2 = 0;
+	vmx->cr8 = 0;
+	vmcs_write(GUEST_IA32_EFER, 0);
+	if (vmx_caps.pat)
+		vmcs_write(GUEST_IA32_PAT,
+			   vcpu->msrs.pat ? vcpu->msrs.pat : MVX_PAT_RESET);
+	vmcs_write(GUEST_DR7, MVX_DR7_RESET);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RSP, vcpu->gprs[MVX_RSP]);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
+/* ---- vCPU life cycle and CPU migration ------------------------------- */
+
+/* Make the VMCS active and current on this CPU (preemption off). */
+static void vmx_load_vmcs(struct vmx_vcpu *vmx, int cpu)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int old = READ_ONCE(vmx->vmcs_cpu);
+	bool migrated = old != cpu;
+	unsigned long flags;
+
+	if (migrated) {
+		if (old >= 0)
+			smp_call_function_single(old, vmx_vmcs_clear_local,
+						 vmx, 1);
+		/* Pairs with the smp_wmb() in vmx_vmcs_clear_local(). */
+		smp_rmb();
+		local_irq_save(flags);
+		list_add(&vmx->loaded_link, &vc->loaded);
+		vmx->vmcs_cpu = cpu;
+		local_irq_restore(flags);
+	}
+	if (vc->current_vmcs != vmx->vmcs) {
+		vmx_vmptrld(vmx->vmcs_pa);
+		vc->current_vmcs = vmx->vmcs;
+	}
+	if (migrated)
+		vmx_write_host_state(vmx);
+}
+
+static int vmx_vcpu_init(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int cpu, vpid;
+
+	vmx->vmcs = (void *)__get_free_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vmx->vmcs)
+		return -ENOMEM;
+	*(u32 *)vmx->vmcs = vmx_caps.revision;
+	vmx->vmcs_pa = __pa(vmx->vmcs);
+	vmx->vmcs_cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded_link);
+	if (vmx_caps.vpid) {
+		vpid = ida_alloc_range(&vmx_vpid_ida, 1, 0xffff, GFP_KERNEL);
+		vmx->vpid = vpid > 0 ? vpid : 0;	/* none left: no VPID */
+	}
+
+	cpu = get_cpu();
+	vmx_vmclear(vmx->vmcs_pa);	/* launch state "clear" (SDM 25.11.3) */
+	vmx_load_vmcs(vmx, cpu);
+	vmx_write_controls(vmx);
+	vmx_write_guest_reset_state(vmx);
+	put_cpu();
+	vmx->need_vpid_flush = true;
+	return 0;
+}
+
+static void vmx_vcpu_destroy(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int cpu = READ_ONCE(vmx->vmcs_cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_vmcs_clear_local, vmx, 1);
+	if (vmx->vpid)
+		ida_free(&vmx_vpid_ida, vmx->vpid);
+	free_page((unsigned long)vmx->vmcs);
+	vmx->vmcs = NULL;
+}
+
+static bool vmx_is_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
+/*
+ * SYSCALL MSRs and KERNEL_GS_BASE are not switched by VM entry/exit: the
+ * guest's values stay in the hardware while the vCPU is loaded.
+ */
+static void vmx_switch_to_guest_msrs(struct vmx_vcpu *vmx)
+{
+	struct vmx_host_state *h = &vmx->host;
+	struct mvx_vcpu_msrs *m = &vmx->vcpu.msrs;
+
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	rdmsrl(MSR_STAR, h->star);
+	rdmsrl(MSR_LSTAR, h->lstar);
+	rdmsrl(MSR_CSTAR, h->cstar);
+	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
+	native_store_gdt(&h->gdt);
+	store_idt(&h->idt);
+
+	wrmsrl(MSR_KERNEL_GS_BASE, m->kernel_gs_base);
+	wrmsrl(MSR_STAR, m->star);
+	wrmsrl(MSR_LSTAR, m->lstar);
+	wrmsrl(MSR_CSTAR, m->cstar);
+	wrmsrl(MSR_SYSCALL_MASK, m->sfmask);
+	vmx->guest_msrs_loaded = true;
+}
+
+static void vmx_switch_to_host_msrs(struct vmx_vcpu *vmx)
+{
+	struct vmx_host_state *h = &vmx->host;
+	struct mvx_vcpu_msrs *m = &vmx->vcpu.msrs;
+
+	rdmsrl(MSR_KERNEL_GS_BASE, m->kernel_gs_base);
+	wrmsrl(MSR_STAR, h->star);
+	wrmsrl(MSR_LSTAR, h->lstar);
+	wrmsrl(MSR_CSTAR, h->cstar);
+	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
+
+	/* VM exit loaded null selectors and limits of 0xffff / 0x67. */
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs)
+		load_gs_index(h->gs);
+	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	native_load_gdt(&h->gdt);
+	load_idt(&h->idt);
+	invalidate_tss_limit();
+	vmx->guest_msrs_loaded = false;
+}
+
+static void vmx_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_load_vmcs(vmx, cpu);
+	if (!vmx->guest_msrs_loaded)
+		vmx_switch_to_guest_msrs(vmx);
+	/* Per task: the same CPU may now run another thread. */
+	vmcs_write(HOST_FS_BASE, vmx->host.fs_base);
+}
+
+static void vmx_vcpu_put(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vmx->guest_msrs_loaded)
+		vmx_switch_to_host_msrs(vmx);
+}
+
+/* ---- guest control registers ------------------------------------------ */
+
+u64 vmx_guest_cr0(struct vmx_vcpu *vmx)
+{
+	return (vmcs_read(GUEST_CR0) & ~vmx_cr0_mask) |
+	       (vmx->cr0 & vmx_cr0_mask);
+}
+
+u64 vmx_guest_cr4(struct vmx_vcpu *vmx)
+{
+	return (vmcs_read(GUEST_CR4) & ~vmx_cr4_mask) |
+	       (vmx->cr4 & vmx_cr4_mask);
+}
+
+static bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/*
+ * With EPT, VM entry takes PAE paging's four PDPTEs from the VMCS; when we,
+ * not the guest's own MOV CR, change the paging mode, load them here.
+ */
+static int vmx_load_pdptrs(struct vmx_vcpu *vmx, u64 cr3)
+{
+	u64 pdpte[4];
+	int i, r;
+
+	r = mvx_read_guest(&vmx->vcpu, cr3 & 0xffffffe0ULL, pdpte,
+			   sizeof(pdpte));
+	if (r)
+		return r;
+	for (i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTR0 + 2 * i, pdpte[i]);
+	return 0;
+}
+
+/* IA32_EFER.LMA and the "IA-32e mode guest" entry control go together. */
+static void vmx_set_efer_hw(u64 efer, bool lma)
+{
+	efer = lma ? efer | EFER_LMA : efer & ~(u64)EFER_LMA;
+	vmcs_write(GUEST_IA32_EFER, efer);
+	if (lma)
+		vmcs_set_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+	else
+		vmcs_clear_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+}
+
+static int vmx_check_cr0(u64 cr0, u64 cr4, u64 efer)
+{
+	if (cr0 >> 32)
+		return -EINVAL;
+	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
+		return -EINVAL;
+	if ((cr0 & X86_CR0_PG) && (efer & EFER_LME) && !(cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	return 0;
+}
+
+static int vmx_check_cr4(u64 cr4, u64 efer)
+{
+	if (cr4 & (MVX_CR4_DENIED | ~vmx_caps.cr4_fixed1))
+		return -EINVAL;
+	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	return 0;
+}
+
+/* MOV to CR0 / LMSW from the guest, or SET_SREGS. */
+int vmx_set_cr0(struct vmx_vcpu *vmx, u64 cr0)
+{
+	u64 old = vmx_guest_cr0(vmx), cr4 = vmx_guest_cr4(vmx);
+	u64 efer = vmcs_read(GUEST_IA32_EFER);
+	bool lma = (cr0 & X86_CR0_PG) && (efer & EFER_LME);
+
+	if (vmx_check_cr0(cr0, cr4, efer))
+		return -EINVAL;
+	vmx->cr0 = cr0;
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(GUEST_CR0, vmx_hw_cr0(cr0));
+	vmx_set_efer_hw(efer, lma);
+	/* A real MOV CR0 that changes PG or PE flushes the guest TLB. */
+	if ((old ^ cr0) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
+		vmx->need_vpid_flush = true;
+	if (vmx_pae_paging(cr0, cr4, lma ? EFER_LMA : 0))
+		return vmx_load_pdptrs(vmx, vmcs_read(GUEST_CR3));
+	return 0;
+}
+
+int vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4)
+{
+	u64 cr0 = vmx_guest_cr0(vmx), efer = vmcs_read(GUEST_IA32_EFER);
+
+	if (vmx_check_cr4(cr4, efer))
+		return -EINVAL;
+	vmx->cr4 = cr4;
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	vmcs_write(GUEST_CR4, vmx_hw_cr4(cr4));
+	vmx->need_vpid_flush = true;
+	if (vmx_pae_paging(cr0, cr4, efer))
+		return vmx_load_pdptrs(vmx, vmcs_read(GUEST_CR3));
+	return 0;
+}
+
+/* ---- guest entry ----------------------------------------------------- */
+
+static void vmx_sync_entry_state(struct vmx_vcpu *vmx)
+{
+	struct mvx_vcpu *vcpu = &vmx->vcpu;
+	u64 v;
+
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RSP, vcpu->gprs[MVX_RSP]);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+
+	/* Skipping an instruction ends its STI / MOV SS shadow. */
+	if (vcpu->rip != vmx->exit.rip) {
+		v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+		if (v & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+			vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+				   v & ~(u64)(GUEST_INTR_STATE_STI |
+					      GUEST_INTR_STATE_MOV_SS));
+	}
+
+	v = __read_cr3();
+	if (v != vmx->host_cr3) {
+		vmx->host_cr3 = v;
+		vmcs_write(HOST_CR3, v);
+	}
+	v = cr4_read_shadow();
+	if (v != vmx->host_cr4) {
+		vmx->host_cr4 = v;
+		vmcs_write(HOST_CR4, v);
+	}
+	v = mvx_mmu_root_pa(vcpu->vm) | MVX_EPTP_WALK4 | MVX_EPTP_WB;
+	if (v != vmx->eptp) {
+		vmx->eptp = v;
+		vmcs_write(EPT_POINTER, v);
+	}
+	if (vcpu->msrs.tsc_offset != vmx->tsc_offset) {
+		vmx->tsc_offset = vcpu->msrs.tsc_offset;
+		vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	}
+	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
+			   vmx_preemption_timer_value());
+	if (vmx->inject_info & INTR_INFO_VALID_MASK) {
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, vmx->inject_info);
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->inject_error);
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmx->inject_len);
+	}
+	if (vmx->need_vpid_flush) {
+		vmx_flush_vpid(vmx);
+		vmx->need_vpid_flush = false;
+	}
+	if (native_read_cr2() != vmx->cr2)
+		native_write_cr2(vmx->cr2);
+}
+
+/*
+ * An exit in the middle of delivering an event (say, an EPT violation on the
+ * guest's IDT or stack) loses the event unless we inject it again.
+ */
+static void vmx_requeue_idt_event(struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->exit.idt_info;
+
+	vmx->inject_info = 0;
+	if (!(info & INTR_INFO_VALID_MASK))
+		return;
+	vmx->inject_info = info & MVX_INTR_INJECT_MASK;
+	vmx->inject_error = vmx->exit.idt_error;
+	switch (MVX_INTR_TYPE(info)) {
+	case INTR_TYPE_SOFT_INTR:
+	case INTR_TYPE_PRIV_SW_EXCEPTION:
+	case INTR_TYPE_SOFT_EXCEPTION:
+		vmx->inject_len = vmx->exit.insn_len;
+		break;
+	default:
+		vmx->inject_len = 0;
+	}
+}
+
+static void vmx_read_exit_info(struct vmx_vcpu *vmx)
+{
+	struct vmx_exit_info *e = &vmx->exit;
+	struct mvx_vcpu *vcpu = &vmx->vcpu;
+
+	e->reason = vmcs_read(VM_EXIT_REASON);
+	e->qual = vmcs_read(EXIT_QUALIFICATION);
+	e->insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	e->insn_info = vmcs_read(VMX_INSTRUCTION_INFO);
+	e->intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	e->intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+	e->idt_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	e->idt_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
+	e->gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	vcpu->rip = vmcs_read(GUEST_RIP);
+	vcpu->gprs[MVX_RSP] = vmcs_read(GUEST_RSP);
+	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	e->rip = vcpu->rip;
+}
+
+/* NMIs and machine checks that hit the guest go to the host's handlers. */
+static void vmx_handle_host_events(struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->exit.intr_info;
+
+	if ((u16)vmx->exit.reason != EXIT_REASON_EXCEPTION_NMI ||
+	    !(info & INTR_INFO_VALID_MASK))
+		return;
+	if (MVX_INTR_TYPE(info) == INTR_TYPE_NMI_INTR)
+		asm volatile("int $2");
+	else if (MVX_INTR_VECTOR(info) == X86_TRAP_MC)
+		asm volatile("int $0x12");
+}
+
+/*
+ * After a failed entry, VMCLEAR + VMPTRLD puts the launch state back to a
+ * known "clear", so the next attempt (with fixed state) uses VMLAUNCH.
+ */
+static void vmx_reset_launch_state(struct vmx_vcpu *vmx)
+{
+	vmx_vmclear(vmx->vmcs_pa);
+	vmx_vmptrld(vmx->vmcs_pa);
+	vmx->launched = false;
+}
+
+static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long host_dr7;
+	int r;
+
+	vmx_sync_entry_state(vmx);
+	host_dr7 = native_get_debugreg(7);
+
+	r = mvx_vmx_run(vcpu->gprs, vmx->launched);
+
+	/* VM exit set DR7 to 0x400 and cleared DEBUGCTL (SDM 28.5.1). */
+	if (host_dr7 & MVX_DR7_ENABLES)
+		native_set_debugreg(7, host_dr7);
+	if (vmx->host.debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, vmx->host.debugctl);
+
+	memset(&vmx->exit, 0, sizeof(vmx->exit));
+	if (r != MVX_VMX_EXITED) {
+		vmx->exit.vmfail = r;
+		if (r == MVX_VMX_FAIL_VALID)
+			vmx->exit.insn_error = vmcs_read(VM_INSTRUCTION_ERROR);
+		vmx->exit.rip = vcpu->rip;
+		vmx_reset_launch_state(vmx);
+		return;
+	}
+	vmx->cr2 = native_read_cr2();
+	vmx_read_exit_info(vmx);
+	if (vmx->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		vmx_reset_launch_state(vmx);
+		return;
+	}
+	vmx->launched = true;
+	vmx->inject_info = 0;
+	vmx_requeue_idt_event(vmx);
+	vmx_handle_host_events(vmx);
+}
+
+void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+	/* Real mode delivers no error codes (SDM 27.2.1.3). */
+	if (has_error && (vmx_guest_cr0(vmx) & X86_CR0_PE))
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+	vmx->inject_info = info;
+	vmx->inject_error = error_code;
+	vmx->inject_len = 0;
+}
+
+/* ---- guest state for userspace ------------------------------------- */
+
+static const struct {
+	enum vmx_seg vmx;
+	size_t offset;
+} vmx_sregs_segs[] = {
+	{ VMX_CS, offsetof(struct mvx_sregs, cs) },
+	{ VMX_DS, offsetof(struct mvx_sregs, ds) },
+	{ VMX_ES, offsetof(struct mvx_sregs, es) },
+	{ VMX_FS, offsetof(struct mvx_sregs, fs) },
+	{ VMX_GS, offsetof(struct mvx_sregs, gs) },
+	{ VMX_SS, offsetof(struct mvx_sregs, ss) },
+	{ VMX_TR, offsetof(struct mvx_sregs, tr) },
+	{ VMX_LDTR, offsetof(struct mvx_sregs, ldt) },
+};
+
+static void vmx_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int i;
+
+	memset(sregs, 0, sizeof(*sregs));
+	for (i = 0; i < ARRAY_SIZE(vmx_sregs_segs); i++)
+		vmx_get_segment(vmx_sregs_segs[i].vmx,
+				(void *)sregs + vmx_sregs_segs[i].offset);
+	sregs->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	sregs->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
+	sregs->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	sregs->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	sregs->cr0 = vmx_guest_cr0(vmx);
+	sregs->cr2 = vmx->cr2;
+	sregs->cr3 = vmcs_read(GUEST_CR3);
+	sregs->cr4 = vmx_guest_cr4(vmx);
+	sregs->cr8 = vmx->cr8;
+	sregs->efer = vmcs_read(GUEST_IA32_EFER);
+	sregs->apic_base = vcpu->msrs.apic_base;
+}
+
+static int vmx_check_sregs(const struct mvx_sregs *s)
+{
+	bool lma = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
+
+	if (s->efer & ~(u64)MVX_EFER_ALLOWED)
+		return -EINVAL;
+	if ((s->efer & EFER_LMA) && !lma)
+		return -EINVAL;
+	if (vmx_check_cr0(s->cr0, s->cr4, s->efer) ||
+	    vmx_check_cr4(s->cr4, lma ? EFER_LMA : 0))
+		return -EINVAL;
+	if (s->cr8 > 15)
+		return -EINVAL;
+	if (!vmx_is_canonical(s->gdt.base) || !vmx_is_canonical(s->idt.base) ||
+	    !vmx_is_canonical(s->fs.base) || !vmx_is_canonical(s->gs.base) ||
+	    !vmx_is_canonical(s->tr.base) || !vmx_is_canonical(s->ldt.base))
+		return -EINVAL;
+	return 0;
+}
+
+static int vmx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	bool lma = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
+	int i;
+
+	if (vmx_check_sregs(sregs))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(vmx_sregs_segs); i++)
+		vmx_set_segment(vmx_sregs_segs[i].vmx,
+				(const void *)sregs + vmx_sregs_segs[i].offset);
+	vmcs_write(GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, sregs->idt.limit);
+	vmcs_write(GUEST_CR3, sregs->cr3);
+	vmx->cr2 = sregs->cr2;
+	vmx->cr8 = sregs->cr8;
+	vcpu->msrs.apic_base = sregs->apic_base;
+
+	/* Order: EFER.LME, then CR4.PAE, then CR0.PG, as a guest would. */
+	vmx_set_efer_hw(sregs->efer, false);
+	vmx->cr4 = sregs->cr4;
+	vmcs_write(CR4_READ_SHADOW, sregs->cr4);
+	vmcs_write(GUEST_CR4, vmx_hw_cr4(sregs->cr4));
+	vmx->cr0 = sregs->cr0;
+	vmcs_write(CR0_READ_SHADOW, sregs->cr0);
+	vmcs_write(GUEST_CR0, vmx_hw_cr0(sregs->cr0));
+	vmx_set_efer_hw(sregs->efer, lma);
+	vmx->need_vpid_flush = true;
+	/* No pending event survives a state change from userspace. */
+	vmx->inject_info = 0;
+	if (vmx_pae_paging(sregs->cr0, sregs->cr4, lma ? EFER_LMA : 0) &&
+	    vmx_load_pdptrs(vmx, sregs->cr3))
+		return -EINVAL;
+	return 0;
+}
+
+void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
+	u32 ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
+	int i;
+
+	mode->cr0 = vmx_guest_cr0(vmx);
+	mode->cr3 = vmcs_read(GUEST_CR3);
+	mode->cr4 = vmx_guest_cr4(vmx);
+	mode->efer = vmcs_read(GUEST_IA32_EFER);
+	for (i = 0; i < MVX_NR_SEGS; i++)
+		mode->seg_base[i] = vmcs_read(vmx_seg_field(i, GUEST_ES_BASE));
+	mode->cs_db = (cs_ar >> 14) & 1;
+	mode->cs_l = (cs_ar >> 13) & 1;
+	mode->cpl = (mode->cr0 & X86_CR0_PE) ? (ss_ar >> 5) & 3 : 0;
+}
+
+/* ---- MSRs that live in the VMCS or that we switch ------------------ */
+
+static bool vmx_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
+			return false;
+	}
+	return true;
+}
+
+/* One of the MSRs held in hardware while the vCPU is loaded. */
+static u64 *vmx_switched_msr(struct mvx_vcpu *vcpu, u32 index)
+{
+	switch (index) {
+	case MSR_KERNEL_GS_BASE:
+		return &vcpu->msrs.kernel_gs_base;
+	case MSR_STAR:
+		return &vcpu->msrs.star;
+	case MSR_LSTAR:
+		return &vcpu->msrs.lstar;
+	case MSR_CSTAR:
+		return &vcpu->msrs.cstar;
+	case MSR_SYSCALL_MASK:
+		return &vcpu->msrs.sfmask;
+	}
+	return NULL;
+}
+
+static int vmx_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 *slot = vmx_switched_msr(vcpu, index);
+
+	if (slot) {
+		preempt_disable();
+		if (vmx->guest_msrs_loaded && index == MSR_KERNEL_GS_BASE)
+			rdmsrl(MSR_KERNEL_GS_BASE, *slot);
+		*data = *slot;
+		preempt_enable();
+		return 0;
+	}
+	switch (index) {
+	case MSR_EFER:
+		*data = vmcs_read(GUEST_IA32_EFER);
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = vmx_caps.pat ? vmcs_read(GUEST_IA32_PAT) : vcpu->msrs.pat;
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		*data = vmcs_read(GUEST_SYSENTER_CS);
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = vmcs_read(GUEST_SYSENTER_ESP);
+		return 0;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = vmcs_read(GUEST_SYSENTER_EIP);
+		return 0;
+	case MSR_FS_BASE:
+		*data = vmcs_read(GUEST_FS_BASE);
+		return 0;
+	case MSR_GS_BASE:
+		*data = vmcs_read(GUEST_GS_BASE);
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		*data = vmcs_read(GUEST_IA32_DEBUGCTL);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int vmx_set_efer(struct vmx_vcpu *vmx, u64 efer)
+{
+	u64 old = vmcs_read(GUEST_IA32_EFER);
+	u64 cr0 = vmx_guest_cr0(vmx);
+
+	if (efer & ~(u64)MVX_EFER_ALLOWED)
+		return -EINVAL;
+	/* LME cannot change while paging is on (SDM Vol. 3A 10.8.5). */
+	if ((cr0 & X86_CR0_PG) && ((old ^ efer) & EFER_LME))
+		return -EINVAL;
+	vmx_set_efer_hw(efer, (efer & EFER_LME) && (cr0 & X86_CR0_PG));
+	return 0;
+}
+
+static int vmx_set_switched_msr(struct vmx_vcpu *vmx, u32 index, u64 *slot,
+				u64 data)
+{
+	if (index == MSR_SYSCALL_MASK ? data >> 32 :
+	    index != MSR_STAR && !vmx_is_canonical(data))
+		return -EINVAL;
+	preempt_disable();
+	*slot = data;
+	if (vmx->guest_msrs_loaded)
+		wrmsrl(index, data);
+	preempt_enable();
+	return 0;
+}
+
+static int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 *slot = vmx_switched_msr(vcpu, index);
+
+	if (slot)
+		return vmx_set_switched_msr(vmx, index, slot, data);
+	switch (index) {
+	case MSR_EFER:
+		return vmx_set_efer(vmx, data);
+	case MSR_IA32_CR_PAT:
+		if (!vmx_pat_valid(data))
+			return -EINVAL;
+		vcpu->msrs.pat = data;
+		if (vmx_caps.pat)
+			vmcs_write(GUEST_IA32_PAT, data);
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write(GUEST_SYSENTER_CS, (u32)data);
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!vmx_is_canonical(data))
+			return -EINVAL;
+		vmcs_write(index == MSR_IA32_SYSENTER_ESP ? GUEST_SYSENTER_ESP :
+			   index == MSR_IA32_SYSENTER_EIP ? GUEST_SYSENTER_EIP :
+			   index == MSR_FS_BASE ? GUEST_FS_BASE : GUEST_GS_BASE,
+			   data);
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* No branch tracing for guests; 0 is all we accept. */
+		return data ? -EINVAL : 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- VMCS dump for failed entries ------------------------------------ */
+
+static void vmx_dump_seg(const char *name, enum vmx_seg seg)
+{
+	pr_err("  %-4s sel %#06llx base %#018llx limit %#010llx ar %#07llx\n",
+	       name, vmcs_read(vmx_seg_field(seg, GUEST_ES_SELECTOR)),
+	       vmcs_read(vmx_seg_field(seg, GUEST_ES_BASE)),
+	       vmcs_read(vmx_seg_field(seg, GUEST_ES_LIMIT)),
+	       vmcs_read(vmx_seg_field(seg, GUEST_ES_AR_BYTES)));
+}
+
+void vmx_dump_vmcs(struct vmx_vcpu *vmx)
+{
+	static const char * const names[VMX_NR_SEGS] = {
+		"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"
+	};
+	int i;
+
+	pr_err("VMCS of vCPU %u (revision %#x) on CPU %d:\n", vmx->vcpu.id,
+	       vmx_caps.revision, raw_smp_processor_id());
+	pr_err("  controls: pin %#llx proc %#llx proc2 %#llx exit %#llx entry %#llx\n",
+	       vmcs_read(PIN_BASED_VM_EXEC_CONTROL),
+	       vmcs_read(CPU_BASED_VM_EXEC_CONTROL),
+	       vmcs_read(SECONDARY_VM_EXEC_CONTROL),
+	       vmcs_read(VM_EXIT_CONTROLS), vmcs_read(VM_ENTRY_CONTROLS));
+	pr_err("  eptp %#llx vpid %llu entry-intr %#llx err %#llx len %llu link %#llx\n",
+	       vmcs_read(EPT_POINTER), vmcs_read(VIRTUAL_PROCESSOR_ID),
+	       vmcs_read(VM_ENTRY_INTR_INFO_FIELD),
+	       vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE),
+	       vmcs_read(VM_ENTRY_INSTRUCTION_LEN),
+	       vmcs_read(VMCS_LINK_POINTER));
+	pr_err("  cr0 %#llx (shadow %#llx mask %#llx) cr3 %#llx cr4 %#llx (shadow %#llx mask %#llx)\n",
+	       vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+	       vmcs_read(CR0_GUEST_HOST_MASK), vmcs_read(GUEST_CR3),
+	       vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+	       vmcs_read(CR4_GUEST_HOST_MASK));
+	pr_err("  rip %#llx rsp %#llx rflags %#llx efer %#llx dr7 %#llx debugctl %#llx\n",
+	       vmcs_read(GUEST_RIP), vmcs_read(GUEST_RSP),
+	       vmcs_read(GUEST_RFLAGS), vmcs_read(GUEST_IA32_EFER),
+	       vmcs_read(GUEST_DR7), vmcs_read(GUEST_IA32_DEBUGCTL));
+	for (i = 0; i < VMX_NR_SEGS; i++)
+		vmx_dump_seg(names[i], i);
+	pr_err("  gdtr %#llx/%#llx idtr %#llx/%#llx\n",
+	       vmcs_read(GUEST_GDTR_BASE), vmcs_read(GUEST_GDTR_LIMIT),
+	       vmcs_read(GUEST_IDTR_BASE), vmcs_read(GUEST_IDTR_LIMIT));
+	pr_err("  interruptibility %#llx activity %#llx pending-dbg %#llx pat %#llx sysenter %#llx:%#llx:%#llx\n",
+	       vmcs_read(GUEST_INTERRUPTIBILITY_INFO),
+	       vmcs_read(GUEST_ACTIVITY_STATE),
+	       vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS),
+	       vmx_caps.pat ? vmcs_read(GUEST_IA32_PAT) : 0,
+	       vmcs_read(GUEST_SYSENTER_CS), vmcs_read(GUEST_SYSENTER_ESP),
+	       vmcs_read(GUEST_SYSENTER_EIP));
+	pr_err("  pdptr %#llx %#llx %#llx %#llx\n",
+	       vmcs_read(GUEST_PDPTR0), vmcs_read(GUEST_PDPTR1),
+	       vmcs_read(GUEST_PDPTR2), vmcs_read(GUEST_PDPTR3));
+	pr_err("  host cr0 %#llx cr3 %#llx cr4 %#llx rip %#llx rsp %#llx efer %#llx\n",
+	       vmcs_read(HOST_CR0), vmcs_read(HOST_CR3), vmcs_read(HOST_CR4),
+	       vmcs_read(HOST_RIP), vmcs_read(HOST_RSP),
+	       vmcs_read(HOST_IA32_EFER));
+}
+
+const struct mvx_backend mvx_vmx_backend = {
+	.name		= "vmx",
+	.vcpu_size	= sizeof(struct vmx_vcpu),
+	.pt_table_bits	= MVX_EPT_READ | MVX_EPT_WRITE | MVX_EPT_EXEC,
+	.pt_leaf_bits	= MVX_EPT_READ | MVX_EPT_EXEC | MVX_EPT_MEMTYPE_WB,
+	.pt_write_bit	= MVX_EPT_WRITE,
+	.probe		= vmx_probe,
+	.cpu_enable	= vmx_cpu_enable,
+	.cpu_disable	= vmx_cpu_disable,
+	.vcpu_init	= vmx_vcpu_init,
+	.vcpu_destroy	= vmx_vcpu_destroy,
+	.vcpu_load	= vmx_vcpu_load,
+	.vcpu_put	= vmx_vcpu_put,
+	.vcpu_enter	= vmx_vcpu_enter,
+	.handle_exit	= vmx_handle_exit,
+	.get_sregs	= vmx_get_sregs,
+	.set_sregs	= vmx_set_sregs,
+	.get_mode	= vmx_get_mode,
+	.get_msr	= vmx_get_msr,
+	.set_msr	= vmx_set_msr,
+	.queue_exception = vmx_queue_exception,
+	.flush_tlb	= vmx_flush_tlb,
+};
