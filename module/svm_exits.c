@@ -86,17 +86,22 @@ static bool svm_other_prefix(u8 b, bool long64)
 	}
 }
 
-/*
- * Count the prefixes in front of the opcode at the exit RIP and note the
- * last segment override in *seg.  Unreadable code counts as no prefixes.
- */
-static unsigned int svm_scan_prefixes(struct svm_vcpu *svm, int *seg)
+/* What the prefixes in front of the opcode at the exit RIP say. */
+struct svm_prefixes {
+	unsigned int len;	/* bytes of prefixes */
+	int seg;		/* last segment override, or -1 */
+	bool addr_override;	/* 0x67 */
+};
+
+/* Unreadable code counts as no prefixes. */
+static void svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
 {
 	u8 insn[SVM_MAX_INSN_LEN];
 	struct mvx_cpu_mode mode;
 	unsigned int n, i;
 	bool long64;
 
+	*p = (struct svm_prefixes) { .seg = -1 };
 	svm_get_mode(&svm->vcpu, &mode);
 	long64 = (mode.efer & EFER_LMA) && mode.cs_l;
 	n = svm_fetch_insn(svm, insn, sizeof(insn));
@@ -104,21 +109,27 @@ static unsigned int svm_scan_prefixes(struct svm_vcpu *svm, int *seg)
 		int s = svm_seg_prefix(insn[i]);
 
 		if (s >= 0)
-			*seg = s;
+			p->seg = s;
+		else if (insn[i] == 0x67)
+			p->addr_override = true;
 		else if (!svm_other_prefix(insn[i], long64))
-			return i;
+			break;
 	}
-	return 0;
+	if (i < n)
+		p->len = i;
+	else
+		*p = (struct svm_prefixes) { .seg = -1 };
 }
 
 /* RIP after the intercepted instruction, whose opcode is @opcode_len long. */
 static u64 svm_next_rip(struct svm_vcpu *svm, unsigned int opcode_len)
 {
-	int seg = -1;
+	struct svm_prefixes p;
 
 	if (svm_caps.nrips)
 		return svm->vmcb->control.next_rip;
-	return svm->exit.rip + svm_scan_prefixes(svm, &seg) + opcode_len;
+	svm_scan_prefixes(svm, &p);
+	return svm->exit.rip + p.len + opcode_len;
 }
 
 static int svm_exit_inject_ud(struct svm_vcpu *svm)
@@ -221,15 +232,39 @@ static int svm_exit_rdtscp(struct svm_vcpu *svm)
 	return 1;
 }
 
-/* The segment OUTS reads from: EXITINFO1 says so only with decode assists. */
-static u8 svm_outs_segment(struct svm_vcpu *svm)
+/*
+ * Address size and OUTS segment of a string I/O instruction.  EXITINFO1
+ * has the segment only with decode assists, and QEMU's emulated SVM leaves
+ * the address-size bits clear: then decode them from the mode and prefixes.
+ */
+static void svm_string_io_decode(struct svm_vcpu *svm, struct mvx_pio *pio)
 {
-	int seg = MVX_DS;
+	u64 info = svm->exit.info1;
+	struct mvx_cpu_mode mode;
+	struct svm_prefixes p;
 
-	if (svm_caps.decode_assists)
-		return (svm->exit.info1 >> SVM_IO_SEG_SHIFT) & 7;
-	svm_scan_prefixes(svm, &seg);
-	return seg;
+	pio->addr_size = 2 * ((info >> SVM_IO_ADDR_SHIFT) & 7);
+	if (svm_caps.decode_assists && !pio->in) {
+		pio->seg = (info >> SVM_IO_SEG_SHIFT) & 7;
+		if (pio->seg > MVX_GS)
+			pio->seg = MVX_DS;
+	}
+	if (pio->addr_size && svm_caps.decode_assists)
+		return;
+
+	svm_scan_prefixes(svm, &p);
+	if (!svm_caps.decode_assists && !pio->in)
+		pio->seg = p.seg >= 0 ? p.seg : MVX_DS;
+	if (pio->addr_size)
+		return;
+	svm_get_mode(&svm->vcpu, &mode);
+	if ((mode.efer & EFER_LMA) && mode.cs_l)
+		pio->addr_size = p.addr_override ? 4 : 8;
+	else if (mode.cs_db && (mode.cr0 & X86_CR0_PE) &&
+		 !(svm->vcpu.rflags & X86_EFLAGS_VM))
+		pio->addr_size = p.addr_override ? 2 : 4;
+	else
+		pio->addr_size = p.addr_override ? 4 : 2;
 }
 
 static int svm_exit_io(struct svm_vcpu *svm)
@@ -241,7 +276,6 @@ static int svm_exit_io(struct svm_vcpu *svm)
 		.in = info & SVM_IO_IN,
 		.string = info & SVM_IO_STRING,
 		.rep = info & SVM_IO_REP,
-		.addr_size = 2 * ((info >> SVM_IO_ADDR_SHIFT) & 7),
 		.seg = MVX_ES,
 		.next_rip = svm->exit.info2,
 	};
@@ -251,8 +285,8 @@ static int svm_exit_io(struct svm_vcpu *svm)
 					       MVX_INTERNAL_ERROR_EMULATION,
 					       svm->exit.code, info,
 					       svm->exit.info2);
-	if (pio.string && !pio.in)
-		pio.seg = svm_outs_segment(svm);
+	if (pio.string)
+		svm_string_io_decode(svm, &pio);
 	return mvx_handle_pio(&svm->vcpu, &pio);
 }
 
