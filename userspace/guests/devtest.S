@@ -7,8 +7,9 @@
  *   1. unclaimed port 0x1234 reads all-ones at sizes 1, 2, 4
  *   2. MMIO scratch page at 0xD0000000 reads back 8/4/2/1-byte writes
  *   3. unclaimed MMIO (0xC0000000) reads all-ones
- *   4. string I/O: "rep insb" from port 0xE9 (reads 0xE9) and "rep outsb"
- *      to the UART
+ *   4. string input: "rep insb" from port 0xE9 (reads 0xE9) fills 4 bytes
+ *   5. string output: the final "devtest: ok" is one "rep outsb" to the
+ *      UART, so only a working OUTS prints it whole
  */
 #include "uart.inc"
 
@@ -75,20 +76,31 @@ _start:
 	rep insb
 	cmpl	$0xe9e9e9e9, buf(%rip)
 	jne	fail
+	lea	buf+4(%rip), %rax
+	cmp	%rax, %rdi
+	jne	fail
+
+	/* 5 */
+	mov	$5, %r15d
 	lea	msg_ok(%rip), %rsi
 	mov	$(msg_ok_end - msg_ok), %ecx
 	mov	$UART_DATA, %dx
 	rep outsb
+	test	%ecx, %ecx
+	jnz	fail
 
 	xor	%eax, %eax
 	out	%al, $EXIT_PORT
 	hlt
 
+/* Plain OUTs here: the failure may be in string I/O itself. */
 fail:
 	lea	msg_fail(%rip), %rsi
 	mov	$(msg_fail_end - msg_fail), %ecx
 	mov	$UART_DATA, %dx
-	rep outsb
+1:	lodsb
+	out	%al, %dx
+	loop	1b
 	mov	%r15d, %eax
 	add	$'0', %al
 	out	%al, %dx

@@ -2,7 +2,6 @@
 /* Building the guest machine: memory layout, images, devices, vCPUs. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,8 @@
 #include <sys/mman.h>
 
 #include "loader.h"
+#include "util.h"
 #include "machine.h"
-
-static int set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void *map_anon(uint64_t size)
 {
@@ -233,7 +220,9 @@ static int setup_vcpu_state(struct machine *m, struct mvx_vcpu *v)
 						  m->entry & 0xf);
 		break;
 	}
-	if (ret || (ret = mvx_get_regs(v, &regs)))
+	if (!ret)
+		ret = mvx_get_regs(v, &regs);
+	if (ret)
 		return ret;
 	regs.rsi = v->id;
 	if (m->mode == MODE_REAL) {

@@ -2,13 +2,13 @@
 /* Command line of minivmx-run. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "options.h"
+#include "util.h"
 
 void options_usage(FILE *f)
 {
@@ -39,18 +39,6 @@ void options_usage(FILE *f)
 "page at 0xD0000000.\n"
 "Exit status: the guest's (exit port), 0 when every vCPU halted or the\n"
 "guest reset, 1 for usage/setup errors, 2 when the guest crashed.\n", f);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 int parse_size(const char *s, uint64_t *out)
