@@ -1414,4 +1414,5 @@ const struct mvx_backend mvx_vmx_backend = {
 	.set_msr	= vmx_set_msr,
 	.queue_exception = vmx_queue_exception,
 	.flush_tlb	= vmx_flush_tlb,
+	.exit_info	= vmx_exit_info,
 };

@@ -309,6 +309,36 @@ static int vmx_exit_failed_entry(struct vmx_vcpu *vmx)
 	return mvx_exit_fail_entry(&vmx->vcpu, reason);
 }
 
+static const struct {
+	u32 reason;
+	const char *name;
+} vmx_exit_names[] = { VMX_EXIT_REASONS };
+
+/* For the exit tracepoint: reason, its name, qualification, GPA/intr info. */
+void vmx_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info)
+{
+	struct vmx_exit_info *e = &to_vmx(vcpu)->exit;
+	int i;
+
+	info->reason = (u16)e->reason;
+	info->name = "UNKNOWN";
+	info->info1 = e->qual;
+	info->info2 = e->reason == EXIT_REASON_EPT_VIOLATION ||
+		      e->reason == EXIT_REASON_EPT_MISCONFIG ?
+		      e->gpa : e->intr_info;
+	if (e->vmfail || (e->reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		info->name = "VM_ENTRY_FAILED";
+		info->info1 = e->vmfail ? e->insn_error : e->reason;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(vmx_exit_names); i++) {
+		if (vmx_exit_names[i].reason == info->reason) {
+			info->name = vmx_exit_names[i].name;
+			break;
+		}
+	}
+}
+
 int vmx_handle_exit(struct mvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
