@@ -11,6 +11,8 @@
  *   4. builds page tables identity-mapping 4 GiB, sets EFER.LME and paging:
  *      long mode, then a far jump to 64-bit code;
  *   5. writes 0 to the exit port.
+ * With several vCPUs, all start at the reset vector; those whose initial
+ * APIC id (CPUID.1:EBX[31:24], set by minivmx-run) is not 0 halt.
  * Built as a 64 KiB image linked at 0xFFFF0000 (see firmware.ld).  16-bit
  * code refers to its data by offset in the 64 KiB segment: OFF(x).
  */
@@ -42,6 +44,11 @@ fw_start:
 real_start:
 	cli
 	cld
+	/* Every vCPU leaves reset here; only APIC id 0 boots, the rest park. */
+	mov	$1, %eax
+	cpuid
+	shr	$24, %ebx
+	jnz	park
 	/* The last 64 KiB of the image is also at 0xF0000: use it for data. */
 	mov	$0xf000, %ax
 	mov	%ax, %ds
@@ -66,6 +73,10 @@ real_low:
 	or	$CR0_PE, %eax
 	mov	%eax, %cr0
 	ljmpl	$SEL_CODE32, $pm_start
+
+park:
+	hlt
+	jmp	park
 
 /* Print the string at DS:SI. */
 puts16:

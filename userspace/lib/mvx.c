@@ -274,6 +274,25 @@ int mvx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs)
 
 #define CPUID_MAX_ENTRIES 256
 
+/*
+ * The supported table says nothing per vCPU; give each its own initial
+ * APIC id (leaf 1 EBX[31:24], leaf 0xB EDX) as a PC would, so firmware
+ * can tell the boot vCPU (id 0) from the others.
+ */
+static void set_apic_id(struct mvx_cpuid2 *cpuid, unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < cpuid->nent; i++) {
+		struct mvx_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffff) | (id & 0xff) << 24;
+		else if (e->function == 0xb)
+			e->edx = id;
+	}
+}
+
 int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu)
 {
 	size_t len = sizeof(struct mvx_cpuid2) +
@@ -284,10 +303,12 @@ int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu)
 	if (!cpuid)
 		return mvx_fail(ENOMEM, "CPUID table");
 	cpuid->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(vcpu->vm->dev_fd, MVX_GET_SUPPORTED_CPUID, cpuid) < 0)
+	if (ioctl(vcpu->vm->dev_fd, MVX_GET_SUPPORTED_CPUID, cpuid) < 0) {
 		ret = mvx_fail(errno, "MVX_GET_SUPPORTED_CPUID");
-	else
+	} else {
+		set_apic_id(cpuid, vcpu->id);
 		ret = vcpu_ioctl(vcpu, MVX_SET_CPUID2, cpuid, "MVX_SET_CPUID2");
+	}
 	free(cpuid);
 	return ret;
 }

@@ -83,8 +83,9 @@ int mvx_set_regs(struct mvx_vcpu *vcpu, const struct mvx_regs *regs);
 int mvx_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
 int mvx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
 /*
- * Give the vCPU the CPUID the device reports as supported.  KVM needs this
- * before a guest may set EFER.LME or CR4.PAE itself.
+ * Give the vCPU the CPUID the device reports as supported, with the vCPU
+ * id as its initial APIC id.  KVM needs this before a guest may set
+ * EFER.LME or CR4.PAE itself.
  */
 int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu);
 /* Data of the current port I/O exit (run page + io.data_offset). */
