@@ -44,6 +44,61 @@ static void print_exit_table(FILE *f, const struct vcpu_stats *s,
 	fprintf(f, " %12" PRIu64 "\n", total_all);
 }
 
+void stats_count_port(struct vcpu_stats *s, uint16_t port, int out)
+{
+	unsigned int i;
+
+	for (i = 0; i < STATS_NR_PORTS; i++) {
+		struct port_count *p = &s->ports[i];
+
+		if (!p->used) {
+			p->used = 1;
+			p->port = port;
+			p->out = out;
+		}
+		if (p->port == port && p->out == out) {
+			p->exits++;
+			return;
+		}
+	}
+	s->other_port_exits++;
+}
+
+/* IO exits per port and direction, summed over vCPUs, first seen first. */
+static void print_ports(FILE *f, const struct vcpu_stats *s, unsigned int n)
+{
+	struct port_count all[STATS_NR_PORTS * 4];
+	unsigned int nr = 0, v, i, j;
+	uint64_t other = 0;
+
+	for (v = 0; v < n; v++) {
+		other += s[v].other_port_exits;
+		for (i = 0; i < STATS_NR_PORTS && s[v].ports[i].used; i++) {
+			const struct port_count *p = &s[v].ports[i];
+
+			for (j = 0; j < nr; j++)
+				if (all[j].port == p->port && all[j].out == p->out)
+					break;
+			if (j == nr && nr == sizeof(all) / sizeof(all[0])) {
+				other += p->exits;
+				continue;
+			}
+			if (j == nr)
+				all[nr++] = *p;
+			else
+				all[j].exits += p->exits;
+		}
+	}
+	if (!nr)
+		return;
+	fprintf(f, "%-10s %-4s %12s\n", "IO port", "dir", "exits");
+	for (j = 0; j < nr; j++)
+		fprintf(f, "0x%-8x %-4s %12" PRIu64 "\n", all[j].port,
+			all[j].out ? "out" : "in", all[j].exits);
+	if (other)
+		fprintf(f, "%-15s %12" PRIu64 "\n", "other ports", other);
+}
+
 static void print_times(FILE *f, const struct vcpu_stats *s, unsigned int n)
 {
 	unsigned int v;
@@ -74,6 +129,7 @@ void stats_print(FILE *f, const struct vcpu_stats *per_vcpu,
 {
 	fprintf(f, "--- minivmx-run statistics ---\n");
 	print_exit_table(f, per_vcpu, nr_vcpus);
+	print_ports(f, per_vcpu, nr_vcpus);
 	print_times(f, per_vcpu, nr_vcpus);
 	print_unhandled(f, pio);
 	print_unhandled(f, mmio);

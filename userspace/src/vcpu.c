@@ -91,6 +91,8 @@ static int handle_io(struct vcpu_ctx *c)
 	    run->io.data_offset > (uint64_t)c->m->vm.run_size ||
 	    bytes > c->m->vm.run_size - run->io.data_offset)
 		return -1;
+	stats_count_port(&c->stats, run->io.port,
+			 run->io.direction == MVX_EXIT_IO_OUT);
 	data = mvx_pio_data(&c->vcpu);
 	for (i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == MVX_EXIT_IO_OUT) {

@@ -11,5 +11,6 @@ Suite *devices_suite(void);
 Suite *loader_suite(void);
 Suite *options_suite(void);
 Suite *machine_suite(void);
+Suite *stats_suite(void);
 
 #endif /* MVX_TESTS_H */
