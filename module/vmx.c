@@ -458,9 +458,7 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask);
 	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cr4_mask);
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
-	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
-			   vmx_preemption_timer_value());
+	vmx->timer_on = vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER;
 }
 
 static u64 vmx_tss_base(const struct desc_ptr *gdt)
@@ -902,6 +900,29 @@ int vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4)
 
 /* ---- guest entry ----------------------------------------------------- */
 
+/*
+ * The watchdog that bounds every stay in the guest; rewritten before each
+ * entry, so "save VMX-preemption timer value" is not needed.
+ */
+static void vmx_arm_preemption_timer(struct vmx_vcpu *vmx)
+{
+	bool on = preemption_timer_us &&
+		  (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER);
+
+	if (on != vmx->timer_on) {
+		if (on)
+			vmcs_set_bits(PIN_BASED_VM_EXEC_CONTROL,
+				      PIN_BASED_VMX_PREEMPTION_TIMER);
+		else
+			vmcs_clear_bits(PIN_BASED_VM_EXEC_CONTROL,
+					PIN_BASED_VMX_PREEMPTION_TIMER);
+		vmx->timer_on = on;
+	}
+	if (on)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
+			   vmx_preemption_timer_value());
+}
+
 static void vmx_sync_entry_state(struct vmx_vcpu *vmx)
 {
 	struct mvx_vcpu *vcpu = &vmx->vcpu;
@@ -939,9 +960,7 @@ static void vmx_sync_entry_state(struct vmx_vcpu *vmx)
 		vmx->tsc_offset = vcpu->msrs.tsc_offset;
 		vmcs_write(TSC_OFFSET, vmx->tsc_offset);
 	}
-	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
-			   vmx_preemption_timer_value());
+	vmx_arm_preemption_timer(vmx);
 	if (vmx->inject_info & INTR_INFO_VALID_MASK) {
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, vmx->inject_info);
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->inject_error);

@@ -134,6 +134,7 @@ struct vmx_vcpu {
 
 	/* Cached VMCS fields that only change rarely. */
 	u64 eptp, host_cr3, host_cr4, tsc_offset;
+	bool timer_on;			/* pin-based control currently set */
 
 	/* Event to inject on the next entry. */
 	u32 inject_info, inject_error, inject_len;
