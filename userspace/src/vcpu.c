@@ -257,14 +257,42 @@ static void stop_vcpus(struct machine *m)
 	}
 }
 
+/* Ctrl-C or kill: end the run like the guest would, with 128 + signal. */
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	if (sigwait(set, &sig) == 0)
+		runctl_request_stop(128 + sig, "interrupted by signal %d", sig);
+	return NULL;
+}
+
+static int catch_termination(void)
+{
+	static sigset_t set;
+	pthread_t t;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Threads created from now on inherit the mask. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) ||
+	    pthread_create(&t, NULL, signal_thread, &set))
+		return -1;
+	pthread_detach(t);
+	return 0;
+}
+
 int machine_run(struct machine *m)
 {
 	unsigned int i;
 	int status;
 
 	runctl_reset();
-	if (install_kick_handler()) {
-		perror("minivmx-run: sigaction");
+	if (install_kick_handler() || catch_termination()) {
+		fprintf(stderr, "minivmx-run: cannot set up signal handling\n");
 		return RUN_EXIT_USAGE;
 	}
 	for (i = 0; i < m->nr_vcpus; i++) {

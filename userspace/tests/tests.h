@@ -12,5 +12,6 @@ Suite *loader_suite(void);
 Suite *options_suite(void);
 Suite *machine_suite(void);
 Suite *stats_suite(void);
+Suite *lib_suite(void);
 
 #endif /* MVX_TESTS_H */
