@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minivmx-bench: microbenchmarks of one hypervisor device (/dev/minivmx or
+ * /dev/kvm: libmvx speaks both), each with a small long-mode guest of its
+ * own, written below in assembly and copied into guest RAM:
+ *
+ *   pio    OUT to a port, each one a round trip to userspace and back;
+ *   cpuid  CPUID, handled in the kernel without a userspace exit;
+ *   mmio   a 4-byte MOV to an address no memslot backs: MMIO exit;
+ *   cpu    an ALU loop in the guest against the very same bytes run as a
+ *          function of this process (native);
+ *   touch  first write to each 4 KiB page of 64 MiB of fresh guest memory.
+ *
+ * Each metric is timed twice: by this process's CLOCK_MONOTONIC around the
+ * whole MVX_RUN loop (host clock), and by RDTSC in the guest at the start
+ * and end of its loop (guest clock; RDTSC is not intercepted by either
+ * hypervisor).  Every repetition gets a fresh VM, warmed up by a short run
+ * of the same guest (except touch, whose memory must stay untouched).
+ *
+ * Output, one line per repetition and one result line per metric (the
+ * medians), as key=value pairs that scripts/bench reads:
+ *
+ *   bench device=/dev/kvm tsc_mhz=2993.1 iters=10000 reps=5 ...
+ *   rep pio 0 iters=10000 host_ns=... guest_cycles=... exits=10000
+ *   result pio iters=10000 host_ns_per_iter=... guest_ns_per_iter=... ...
+ *
+ * Exit status 0 only if every guest did exactly what it should (exit
+ * counts, ports, addresses, results): a number is never printed for a
+ * guest that misbehaved.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mvx.h"
+
+/* Guest-physical layout: one 2 MiB RAM slot, plus 64 MiB for touch. */
+#define RAM_SIZE	(2UL << 20)
+#define CODE_GPA	0x1000UL
+#define SPIN_GPA	0x2000UL	/* the shared CPU loop, see bench_spin */
+#define STACK_TOP	0x80000UL
+#define SYS_GPA		0x100000UL	/* libmvx GDT and page tables */
+#define TOUCH_GPA	0x10000000UL
+#define MMIO_GPA	0xc0000000UL	/* in no slot; mapped by the guest */
+#define BENCH_PORT	0xe0
+#define PAGE_SIZE	4096UL
+
+#define DEFAULT_ITERS	10000
+#define DEFAULT_REPS	5
+#define DEFAULT_SPIN	20000000
+#define DEFAULT_TOUCH	64
+#define WARMUP_ITERS	100
+
+/*
+ * Guest code.  Contract of every guest: RSI holds the iteration count
+ * (0 must work: it is the warm-up of touch), RSP a valid stack; the guest
+ * leaves its start TSC in R8, its end TSC in R9, and halts.
+ */
+#define GUEST(name, text)						\
+	extern const unsigned char name##_start[], name##_end[];	\
+	asm(".pushsection .rodata.bench_guest, \"a\"\n"		\
+	    ".balign 16\n" #name "_start:\n" text #name "_end:\n"	\
+	    ".popsection\n")
+
+#define TSC_TO(reg)							\
+	"rdtsc\n\tshl $32, %rdx\n\tor %rdx, %rax\n\tmov %rax, %" reg "\n\t"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+GUEST(guest_pio,
+	TSC_TO("r8")
+	"mov %rsi, %rcx\n\t"
+	"test %rcx, %rcx\n\t"
+	"jz 2f\n"
+	"1:\tout %al, $" STR(BENCH_PORT) "\n\t"
+	"dec %rcx\n\t"
+	"jnz 1b\n"
+	"2:\t" TSC_TO("r9")
+	"hlt\n");
+
+GUEST(guest_cpuid,
+	TSC_TO("r8")
+	"mov %rsi, %r10\n\t"
+	"test %r10, %r10\n\t"
+	"jz 2f\n"
+	"1:\txor %eax, %eax\n\t"
+	"xor %ecx, %ecx\n\t"
+	"cpuid\n\t"
+	"dec %r10\n\t"
+	"jnz 1b\n"
+	"2:\t" TSC_TO("r9")
+	"hlt\n");
+
+GUEST(guest_mmio,
+	TSC_TO("r8")
+	"mov $" STR(MMIO_GPA) ", %edi\n\t"
+	"mov %rsi, %rcx\n\t"
+	"test %rcx, %rcx\n\t"
+	"jz 2f\n"
+	"1:\tmov %ecx, (%rdi)\n\t"
+	"dec %rcx\n\t"
+	"jnz 1b\n"
+	"2:\t" TSC_TO("r9")
+	"hlt\n");
+
+/* Page i of the touch area gets the value (count - i): checked afterwards. */
+GUEST(guest_touch,
+	TSC_TO("r8")
+	"mov $" STR(TOUCH_GPA) ", %edi\n\t"
+	"mov %rsi, %rcx\n\t"
+	"test %rcx, %rcx\n\t"
+	"jz 2f\n"
+	"1:\tmov %rcx, (%rdi)\n\t"
+	"add $4096, %rdi\n\t"
+	"dec %rcx\n\t"
+	"jnz 1b\n"
+	"2:\t" TSC_TO("r9")
+	"hlt\n");
+
+/* Calls the copy of bench_spin at SPIN_GPA; its result goes to R10. */
+GUEST(guest_cpu,
+	TSC_TO("r8")
+	"mov %rsi, %rdi\n\t"
+	"mov $" STR(SPIN_GPA) ", %eax\n\t"
+	"call *%rax\n\t"
+	"mov %rax, %r10\n\t"
+	TSC_TO("r9")
+	"hlt\n");
+
+/*
+ * The CPU-bound loop: a dependent ALU chain without memory accesses, so
+ * that only the execution mode can make a difference.  The same bytes run
+ * natively (called from C) and in the guest (copied to SPIN_GPA), where it
+ * must return the same value.  Position independent.
+ */
+asm(".pushsection .text\n"
+    ".globl bench_spin\n"
+    ".type bench_spin, @function\n"
+    ".balign 64\n"
+    "bench_spin:\n\t"
+    "mov %rdi, %rcx\n\t"
+    "mov $1, %eax\n\t"
+    "test %rcx, %rcx\n\t"
+    "jz 2f\n"
+    "1:\tadd %rcx, %rax\n\t"
+    "rol $7, %rax\n\t"
+    "xor $0x5a5a, %rax\n\t"
+    "dec %rcx\n\t"
+    "jnz 1b\n"
+    "2:\tret\n"
+    "bench_spin_end:\n"
+    ".size bench_spin, . - bench_spin\n"
+    ".popsection\n");
+uint64_t bench_spin(uint64_t n);
+extern const unsigned char bench_spin_end[];
+
+enum metric_id { M_PIO, M_CPUID, M_MMIO, M_CPU, M_TOUCH, NR_METRICS };
+
+struct metric {
+	const char *name;
+	const unsigned char *start, *end;
+	uint32_t exit_reason;		/* expected userspace exit, or 0 */
+};
+
+static const struct metric metrics[NR_METRICS] = {
+	[M_PIO] = { "pio", guest_pio_start, guest_pio_end, MVX_EXIT_IO },
+	[M_CPUID] = { "cpuid", guest_cpuid_start, guest_cpuid_end, 0 },
+	[M_MMIO] = { "mmio", guest_mmio_start, guest_mmio_end, MVX_EXIT_MMIO },
+	[M_CPU] = { "cpu", guest_cpu_start, guest_cpu_end, 0 },
+	[M_TOUCH] = { "touch", guest_touch_start, guest_touch_end, 0 },
+};
+
+struct options {
+	const char *device;
+	uint64_t iters;
+	unsigned int reps;
+	uint64_t spin;
+	uint64_t touch_mib;
+	int no_huge;
+	unsigned int only;		/* bit mask of metrics, 0 = all */
+};
+
+struct sample {
+	uint64_t host_ns;
+	uint64_t guest_cycles;
+	uint64_t native_ns;		/* cpu only */
+	uint64_t native_cycles;
+};
+
+struct bench_vm {
+	struct mvx_vm vm;
+	struct mvx_vcpu vcpu;
+	uint8_t *ram;
+	uint8_t *touch;
+};
+
+static double tsc_mhz;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a" (lo), "=d" (hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Both clocks over ~20 ms of busy waiting: guest cycles -> ns. */
+static void calibrate_tsc(void)
+{
+	uint64_t t0 = now_ns(), c0 = rdtsc(), t1, c1;
+
+	do {
+		t1 = now_ns();
+	} while (t1 - t0 < 20000000);
+	c1 = rdtsc();
+	tsc_mhz = (double)(c1 - c0) * 1000.0 / (double)(t1 - t0);
+}
+
+static int fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "minivmx-bench: %s: %s\n", what, detail);
+	return -1;
+}
+
+static void vm_teardown(struct bench_vm *b)
+{
+	mvx_vcpu_destroy(&b->vcpu);
+	mvx_vm_close(&b->vm);
+}
+
+static int vm_setup(struct bench_vm *b, const struct options *o,
+		    const struct metric *m)
+{
+	size_t spin_len = bench_spin_end - (const unsigned char *)bench_spin;
+	void *ram, *touch = NULL;
+
+	memset(b, 0, sizeof(*b));
+	if (mvx_vm_open(&b->vm, o->device))
+		return fail("open", mvx_last_error());
+	if (mvx_add_memory(&b->vm, 0, RAM_SIZE, 0, &ram))
+		goto err;
+	if (m == &metrics[M_TOUCH]) {
+		if (mvx_add_memory(&b->vm, TOUCH_GPA, o->touch_mib << 20, 0,
+				   &touch))
+			goto err;
+		if (o->no_huge)
+			madvise(touch, o->touch_mib << 20, MADV_NOHUGEPAGE);
+	}
+	b->ram = ram;
+	b->touch = touch;
+	memcpy(b->ram + CODE_GPA, m->start, m->end - m->start);
+	memcpy(b->ram + SPIN_GPA, (const void *)bench_spin, spin_len);
+	if (mvx_write_sys_area(&b->vm.mem, SYS_GPA, 1) ||
+	    mvx_vcpu_create(&b->vm, 0, &b->vcpu) ||
+	    mvx_set_supported_cpuid(&b->vcpu) ||
+	    mvx_setup_long_mode(&b->vcpu, SYS_GPA))
+		goto err;
+	return 0;
+err:
+	fail("VM setup", mvx_last_error());
+	vm_teardown(b);
+	return -1;
+}
+
+static int vcpu_start(struct bench_vm *b, uint64_t iters)
+{
+	struct mvx_regs r;
+
+	memset(&r, 0, sizeof(r));
+	r.rip = CODE_GPA;
+	r.rsp = STACK_TOP;
+	r.rsi = iters;
+	r.rflags = 0x2;
+	if (mvx_set_regs(&b->vcpu, &r))
+		return fail("set regs", mvx_last_error());
+	return 0;
+}
+
+/* The exit is exactly the one the guest's loop makes. */
+static int exit_is_expected(const struct mvx_run *run, uint32_t reason)
+{
+	if (run->exit_reason != reason)
+		return 0;
+	if (reason == MVX_EXIT_IO)
+		return run->io.direction == MVX_EXIT_IO_OUT &&
+		       run->io.port == BENCH_PORT && run->io.size == 1 &&
+		       run->io.count == 1;
+	if (reason == MVX_EXIT_MMIO)
+		return run->mmio.phys_addr == MMIO_GPA && run->mmio.is_write &&
+		       run->mmio.len == 4;
+	return 0;
+}
+
+static int unexpected_exit(const struct mvx_run *run)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "exit %s (%u)",
+		 mvx_exit_name(run->exit_reason), run->exit_reason);
+	return fail("unexpected exit", msg);
+}
+
+/*
+ * Run until HLT, re-entering after each expected exit.  The host clock
+ * covers every MVX_RUN of the loop; R8/R9/R10 come back in *regs.
+ */
+static int run_to_hlt(struct bench_vm *b, uint32_t reason, uint64_t *exits,
+		      uint64_t *host_ns, struct mvx_regs *regs)
+{
+	struct mvx_run *run = b->vcpu.run;
+	uint64_t n = 0, t0, t1;
+	int ret;
+
+	t0 = now_ns();
+	for (;;) {
+		ret = mvx_vcpu_run(&b->vcpu);
+		if (ret == -EINTR)
+			continue;
+		if (ret)
+			return fail("run", mvx_last_error());
+		if (run->exit_reason == MVX_EXIT_HLT)
+			break;
+		if (!exit_is_expected(run, reason))
+			return unexpected_exit(run);
+		n++;
+	}
+	t1 = now_ns();
+	*exits = n;
+	*host_ns = t1 - t0;
+	if (mvx_get_regs(&b->vcpu, regs))
+		return fail("get regs", mvx_last_error());
+	return 0;
+}
+
+static uint64_t metric_iters(const struct options *o, enum metric_id id)
+{
+	if (id == M_CPU)
+		return o->spin;
+	if (id == M_TOUCH)
+		return (o->touch_mib << 20) / PAGE_SIZE;
+	return o->iters;
+}
+
+/* Each page of the touch area holds the value its guest write stored. */
+static int check_touch(const struct bench_vm *b, uint64_t pages)
+{
+	uint64_t i;
+
+	for (i = 0; i < pages; i++) {
+		uint64_t v = *(const uint64_t *)(b->touch + i * PAGE_SIZE);
+
+		if (v != pages - i) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "page %llu holds %llu",
+				 (unsigned long long)i, (unsigned long long)v);
+			return fail("touch", msg);
+		}
+	}
+	return 0;
+}
+
+static int check_run(enum metric_id id, uint64_t iters, uint64_t exits,
+		     const struct mvx_regs *r, uint64_t want_spin)
+{
+	uint64_t want_exits = metrics[id].exit_reason ? iters : 0;
+	char msg[96];
+
+	if (exits != want_exits) {
+		snprintf(msg, sizeof(msg), "%llu userspace exits, expected %llu",
+			 (unsigned long long)exits,
+			 (unsigned long long)want_exits);
+		return fail(metrics[id].name, msg);
+	}
+	if (r->r9 < r->r8)
+		return fail(metrics[id].name, "guest TSC went backwards");
+	if (id == M_CPU && r->r10 != want_spin)
+		return fail("cpu", "guest loop result differs from native");
+	return 0;
+}
+
+static int measure_once(const struct options *o, enum metric_id id,
+			uint64_t want_spin, struct sample *s)
+{
+	const struct metric *m = &metrics[id];
+	uint64_t iters = metric_iters(o, id);
+	uint64_t warmup = id == M_TOUCH ? 0 : WARMUP_ITERS;
+	struct bench_vm b;
+	struct mvx_regs r;
+	uint64_t exits, ns;
+	int ret;
+
+	if (vm_setup(&b, o, m))
+		return -1;
+	/* Warm-up: fault in code, stack and page tables; no timing. */
+	ret = vcpu_start(&b, warmup);
+	if (!ret)
+		ret = run_to_hlt(&b, m->exit_reason, &exits, &ns, &r);
+	if (!ret)
+		ret = vcpu_start(&b, iters);
+	if (!ret)
+		ret = run_to_hlt(&b, m->exit_reason, &exits, &ns, &r);
+	if (!ret)
+		ret = check_run(id, iters, exits, &r, want_spin);
+	if (!ret && id == M_TOUCH)
+		ret = check_touch(&b, iters);
+	vm_teardown(&b);
+	if (ret)
+		return ret;
+
+	s->host_ns = ns;
+	s->guest_cycles = r.r9 - r.r8;
+	printf("rep %s host_ns=%llu guest_cycles=%llu exits=%llu",
+	       m->name, (unsigned long long)s->host_ns,
+	       (unsigned long long)s->guest_cycles, (unsigned long long)exits);
+	if (id == M_CPU) {
+		uint64_t t0 = now_ns(), c0 = rdtsc(), c1;
+
+		if (bench_spin(iters) != want_spin)
+			return fail("cpu", "native loop result changed");
+		c1 = rdtsc();
+		s->native_ns = now_ns() - t0;
+		s->native_cycles = c1 - c0;
+		printf(" native_ns=%llu native_cycles=%llu",
+		       (unsigned long long)s->native_ns,
+		       (unsigned long long)s->native_cycles);
+	}
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of one field of the samples (mean of the two middle ones). */
+static double median(const struct sample *s, unsigned int n, size_t off)
+{
+	uint64_t v[n];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		v[i] = *(const uint64_t *)((const char *)&s[i] + off);
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	return n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+#define MEDIAN(s, n, field) median(s, n, offsetof(struct sample, field))
+
+static void print_result(const struct options *o, enum metric_id id,
+			 const struct sample *s)
+{
+	double it = (double)metric_iters(o, id);
+	double host = MEDIAN(s, o->reps, host_ns);
+	double cyc = MEDIAN(s, o->reps, guest_cycles);
+
+	printf("result %s iters=%.0f host_ns=%.0f host_ns_per_iter=%.2f "
+	       "guest_cycles_per_iter=%.2f guest_ns_per_iter=%.2f",
+	       metrics[id].name, it, host, host / it, cyc / it,
+	       cyc / it * 1000.0 / tsc_mhz);
+	if (id == M_CPU) {
+		double nat = MEDIAN(s, o->reps, native_ns);
+		double ncyc = MEDIAN(s, o->reps, native_cycles);
+
+		/* Speed relative to native: 1.0 = as fast, < 1 = slower. */
+		printf(" native_ns_per_iter=%.3f native_cycles_per_iter=%.3f "
+		       "guest_vs_native=%.4f guest_vs_native_tsc=%.4f",
+		       nat / it, ncyc / it, nat / host, ncyc / cyc);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static int run_metric(const struct options *o, enum metric_id id,
+		      uint64_t want_spin)
+{
+	struct sample s[o->reps];
+	unsigned int i;
+
+	for (i = 0; i < o->reps; i++)
+		if (measure_once(o, id, want_spin, &s[i]))
+			return -1;
+	print_result(o, id, s);
+	return 0;
+}
+
+static unsigned int parse_only(const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	unsigned int mask = 0, i;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_METRICS; i++)
+			if (!strcmp(tok, metrics[i].name))
+				break;
+		if (i == NR_METRICS) {
+			fprintf(stderr, "minivmx-bench: unknown metric %s\n", tok);
+			exit(2);
+		}
+		mask |= 1U << i;
+	}
+	free(copy);
+	return mask;
+}
+
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: minivmx-bench [--device PATH] [--iters N] [--reps N]\n"
+		"                     [--spin N] [--touch-mib N] [--no-huge]\n"
+		"                     [--only pio,cpuid,mmio,cpu,touch]\n"
+		"  --device PATH   /dev/minivmx (default) or /dev/kvm\n"
+		"  --iters N       exits per run of pio, cpuid, mmio (%d)\n"
+		"  --reps N        fresh-VM repetitions per metric; medians (%d)\n"
+		"  --spin N        iterations of the cpu loop (%d)\n"
+		"  --touch-mib N   guest memory touched by touch (%d)\n"
+		"  --no-huge       MADV_NOHUGEPAGE on the touch memory\n",
+		DEFAULT_ITERS, DEFAULT_REPS, DEFAULT_SPIN, DEFAULT_TOUCH);
+	exit(status);
+}
+
+static uint64_t parse_count(const char *s, uint64_t min)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	if (*s == '\0' || *end != '\0' || v < min) {
+		fprintf(stderr, "minivmx-bench: bad number %s\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "iters", required_argument, NULL, 'i' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "spin", required_argument, NULL, 's' },
+		{ "touch-mib", required_argument, NULL, 't' },
+		{ "no-huge", no_argument, NULL, 'H' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options) {
+		.device = "/dev/minivmx", .iters = DEFAULT_ITERS,
+		.reps = DEFAULT_REPS, .spin = DEFAULT_SPIN,
+		.touch_mib = DEFAULT_TOUCH,
+	};
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->device = optarg; break;
+		case 'i': o->iters = parse_count(optarg, 1); break;
+		case 'r': o->reps = parse_count(optarg, 1); break;
+		case 's': o->spin = parse_count(optarg, 1); break;
+		case 't': o->touch_mib = parse_count(optarg, 1); break;
+		case 'H': o->no_huge = 1; break;
+		case 'o': o->only = parse_only(optarg); break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	/* The touch area must fit below the MMIO hole the guest maps. */
+	if (TOUCH_GPA + (o->touch_mib << 20) > MMIO_GPA) {
+		fprintf(stderr, "minivmx-bench: --touch-mib too large\n");
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	uint64_t want_spin;
+	unsigned int i;
+	int failed = 0;
+
+	parse_options(argc, argv, &o);
+	calibrate_tsc();
+	want_spin = bench_spin(o.spin);
+	printf("bench device=%s tsc_mhz=%.1f iters=%llu reps=%u spin=%llu "
+	       "touch_mib=%llu huge=%s\n", o.device, tsc_mhz,
+	       (unsigned long long)o.iters, o.reps,
+	       (unsigned long long)o.spin, (unsigned long long)o.touch_mib,
+	       o.no_huge ? "no" : "default");
+	fflush(stdout);
+	for (i = 0; i < NR_METRICS; i++) {
+		if (o.only && !(o.only & 1U << i))
+			continue;
+		if (run_metric(&o, i, want_spin)) {
+			printf("failed %s\n", metrics[i].name);
+			failed = 1;
+		}
+	}
+	return failed;
+}
