@@ -21,6 +21,7 @@ void options_usage(FILE *f)
 "  --cpus N          number of vCPUs, one thread each (default 1, max 64)\n"
 "  --firmware FILE   firmware image: ends at 4 GiB, last 128 KiB also at\n"
 "                    0xE0000; vCPUs start at the reset vector 0xFFFFFFF0\n"
+"                    (each with its id as CPUID initial APIC id)\n"
 "  --kernel FILE     ELF32/ELF64 or flat binary (same as IMAGE)\n"
 "  --mode MODE       real, protected or long (default: real for flat\n"
 "                    binaries, protected for ELF32, long for ELF64)\n"
@@ -38,7 +39,8 @@ void options_usage(FILE *f)
 "run with status N), CMOS 0x70/0x71, reset 0xCF9/0x64/0x92, MMIO scratch\n"
 "page at 0xD0000000.\n"
 "Exit status: the guest's (exit port), 0 when every vCPU halted or the\n"
-"guest reset, 1 for usage/setup errors, 2 when the guest crashed.\n", f);
+"guest reset, 1 for usage/setup errors, 2 when the guest crashed,\n"
+"128+N when signal N (INT, TERM, HUP) ended the run.\n", f);
 }
 
 int parse_size(const char *s, uint64_t *out)
