@@ -137,13 +137,16 @@ static int slot_pin_page(struct mvx_vm *vm, struct mvx_slot *slot, u64 i)
 	unsigned int flags = FOLL_LONGTERM;
 	unsigned long hva = slot->hva + i * PAGE_SIZE;
 	struct page *page;
+	int ret;
 
 	if (!(slot->flags & MVX_MEM_READONLY))
 		flags |= FOLL_WRITE;
-	if (pin_user_pages_unlocked(hva, 1, &page, flags) != 1) {
-		pr_warn_ratelimited("slot %u: no memory at %#lx for guest page %#llx\n",
+	/* The fast variant is the one that takes FOLL_LONGTERM on 6.1 too. */
+	ret = pin_user_pages_fast(hva, 1, flags, &page);
+	if (ret != 1) {
+		pr_warn_ratelimited("slot %u: cannot pin %#lx for guest page %#llx (%d)\n",
 				    slot->id, hva,
-				    (slot->base_gfn + i) << PAGE_SHIFT);
+				    (slot->base_gfn + i) << PAGE_SHIFT, ret);
 		return -EFAULT;
 	}
 	slot->pages[i] = page;
