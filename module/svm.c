@@ -451,6 +451,9 @@ static void svm_sync_to_vmcb(struct svm_vcpu *svm)
 	struct mvx_vcpu *vcpu = &svm->vcpu;
 	struct svm_vmcb *vmcb = svm->vmcb;
 
+	/* An instruction we completed for the guest ends its STI/MOV SS shadow. */
+	if (vmcb->save.rip != vcpu->rip)
+		vmcb->control.int_state = 0;
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rsp = vcpu->gprs[MVX_RSP];
 	vmcb->save.rax = vcpu->gprs[MVX_RAX];
