@@ -49,6 +49,8 @@ static uint64_t rng_state;
 static int verbose;
 static unsigned long nr_ok, nr_err, nr_runs, nr_faults;
 static sigjmp_buf fault_jmp;
+static volatile unsigned long progress;
+static volatile unsigned int last_op;
 static volatile sig_atomic_t fault_armed;
 
 /* xorshift64*: small, fast and reproducible everywhere. */
@@ -303,15 +305,20 @@ static void on_fault(int sig)
 }
 
 /*
- * A one-shot SIGALRM aimed at the calling thread: a process-wide timer
- * could pick another thread and leave this one spinning in the guest.
- * POSIX timers do not survive fork, so each process makes its own.
+ * SIGALRM every @usec at the calling thread while it may be in RUN (0
+ * stops it).  Aimed at this thread because a process-wide timer could pick
+ * another one; periodic because a single shot can land just before the
+ * ioctl and leave RUN spinning.  POSIX timers do not survive fork, so each
+ * process makes its own.
  */
 static void arm_timer(long usec)
 {
 	static timer_t timer;
 	static pid_t owner;
-	struct itimerspec its = { .it_value = { .tv_nsec = usec * 1000 } };
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = usec * 1000 },
+		.it_interval = { .tv_nsec = usec * 1000 },
+	};
 
 	if (owner != getpid()) {
 		struct sigevent sev = {
@@ -577,6 +584,7 @@ static void one_op(void)
 	int vcpu = pick(FD_VCPU);
 	unsigned int n = below(100);
 
+	last_op = n;
 	if (verbose > 1)
 		fprintf(stderr, "op %u vcpu %d\n", n, vcpu);
 
@@ -608,6 +616,27 @@ static void one_op(void)
 		fill_guest_memory();
 }
 
+/*
+ * A RUN or other ioctl that never returns is a finding, not a reason to
+ * hang the test PC: report where it stuck and end the process.
+ */
+static void *watchdog(void *arg)
+{
+	unsigned long seen = ~0UL;
+
+	for (;;) {
+		sleep(30);
+		if (progress == seen) {
+			printf("not ok 1 fuzz_ioctl # stuck for 30 s in op %lu (kind %u)\n",
+			       progress, last_op);
+			fflush(stdout);
+			_exit(1);
+		}
+		seen = progress;
+	}
+	return NULL;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: fuzz_ioctl [--seed S] [--ops N] [-v [-v]]\n");
@@ -620,6 +649,7 @@ int main(int argc, char **argv)
 	struct sigaction fa = { .sa_handler = on_fault };
 	uint64_t seed = 0, start;
 	unsigned long ops = 10000, i;
+	pthread_t wd;
 	int a, fd;
 
 	for (a = 1; a < argc; a++) {
@@ -659,10 +689,14 @@ int main(int argc, char **argv)
 		fill_guest_memory();
 
 	start = now_ns();
+	pthread_create(&wd, NULL, watchdog, NULL);
 	for (i = 0; i < ops; i++) {
+		progress = i;
 		one_op();
-		if (verbose && i % 10000 == 0)
-			printf("# %lu ops\n", i);
+		if (verbose && i % 1000 == 0) {
+			printf("# %lu ops, %.1f s\n", i, (now_ns() - start) / 1e9);
+			fflush(stdout);
+		}
 	}
 	for (i = 0; i < MAX_FDS; i++)
 		if (objs[i].kind != FD_NONE)

@@ -40,8 +40,6 @@ FIXTURE_TEARDOWN(guest)
 		TH_LOG("set mode: %s", strerror(errno));		\
 } while (0)
 
-/* RIP right after the guest's last instruction (its HLT). */
-#define END_RIP(name) (CODE_GPA + (name##_end - name##_start))
 
 #define RD16(gpa) (*(volatile uint16_t *)(self->vm.mem + (gpa)))
 

@@ -11,6 +11,9 @@
 
 #include "mvx_util.h"
 
+/* RIP right after a guest's last instruction (its HLT), loaded at CODE_GPA. */
+#define END_RIP(name) (CODE_GPA + (name##_end - name##_start))
+
 /* Runs the vCPU once and requires exit @want. */
 #define ASSERT_RUN_EXIT(vcpu, want) do {				\
 	int __ret = vcpu_run(vcpu);					\

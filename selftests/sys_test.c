@@ -274,4 +274,36 @@ TEST(unprivileged_open)
 		       mvx_device());
 }
 
+/* run_tests loads the module with gid=N mode=0660 and runs this alone. */
+TEST(group_open)
+{
+	FILE *f = fopen("/sys/module/minivmx/parameters/gid", "r");
+	unsigned int gid = 0;
+	pid_t pid;
+	int status;
+
+	if (mvx_is_kvm() || !f || fscanf(f, "%u", &gid) != 1 || gid == 0)
+		SKIP(return, "minivmx not loaded with a gid= parameter");
+	fclose(f);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		gid_t groups[1] = { gid };
+		int fd;
+
+		if (setgroups(1, groups) || setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = mvx_open();
+		if (fd < 0)
+			_exit(1);
+		/* And it is usable, not only openable. */
+		_exit(ioctl(fd, MVX_GET_API_VERSION, 0) == 12 ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("a member of group %u could not use %s (status %d)",
+		       gid, mvx_device(), WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN
