@@ -705,7 +705,8 @@ int main(int argc, char **argv)
 		if (maps[i].addr)
 			munmap(maps[i].addr, maps[i].len);
 
-	printf("# %lu ops in %.1f s: %lu ioctls succeeded, %lu failed, %lu RUNs, %lu faults on mappings\n",
+	printf("# %lu ops in %.1f s: %lu ioctls succeeded, %lu failed, "
+	       "%lu RUNs, %lu faults on mappings\n",
 	       ops, (now_ns() - start) / 1e9, nr_ok, nr_err, nr_runs,
 	       nr_faults);
 	printf("ok 1 fuzz_ioctl seed=%llu ops=%lu\n",
