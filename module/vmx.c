@@ -35,6 +35,15 @@ module_param_named(dump_invalid_vmcs, vmx_dump_invalid_vmcs, bool, 0644);
 MODULE_PARM_DESC(dump_invalid_vmcs,
 		 "VMX: print the VMCS to dmesg when VM entry fails");
 
+/*
+ * Every stay in the guest is bounded by the VMX-preemption timer, so pending
+ * signals and need_resched are seen even when no external interrupt makes
+ * the guest exit.  Bochs (2.7 and current) recomputes its interrupt masking
+ * during VM entry before it marks the CPU as being in VMX non-root operation:
+ * with guest RFLAGS.IF = 0 the host's pending interrupts stay masked despite
+ * "external-interrupt exiting", and a spinning guest never exits (that is
+ * also what wedges kvm_intel there).  On real CPUs this is only a safety net.
+ */
 static unsigned int preemption_timer_us = 2000;
 module_param(preemption_timer_us, uint, 0644);
 MODULE_PARM_DESC(preemption_timer_us,
