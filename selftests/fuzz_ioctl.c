@@ -308,19 +308,20 @@ static void on_fault(int sig)
  * SIGALRM every @usec at the calling thread while it may be in RUN (0
  * stops it).  Aimed at this thread because a process-wide timer could pick
  * another one; periodic because a single shot can land just before the
- * ioctl and leave RUN spinning.  POSIX timers do not survive fork, so each
- * process makes its own.
+ * ioctl and leave RUN spinning.  One per thread (and so per process:
+ * POSIX timers do not survive fork).
  */
+static __thread timer_t timer;
+static __thread pid_t timer_owner;
+
 static void arm_timer(long usec)
 {
-	static timer_t timer;
-	static pid_t owner;
 	struct itimerspec its = {
 		.it_value = { .tv_nsec = usec * 1000 },
 		.it_interval = { .tv_nsec = usec * 1000 },
 	};
 
-	if (owner != getpid()) {
+	if (timer_owner != gettid()) {
 		struct sigevent sev = {
 			.sigev_notify = SIGEV_THREAD_ID,
 			.sigev_signo = SIGALRM,
@@ -331,9 +332,16 @@ static void arm_timer(long usec)
 			perror("timer_create");
 			exit(1);
 		}
-		owner = getpid();
+		timer_owner = gettid();
 	}
 	timer_settime(timer, 0, &its, NULL);
+}
+
+static void drop_timer(void)
+{
+	if (timer_owner == gettid())
+		timer_delete(timer);
+	timer_owner = 0;
 }
 
 static void op_run(int vcpu)
@@ -487,7 +495,13 @@ static void *race_run(void *arg)
 {
 	struct racer *r = arg;
 
+	/*
+	 * Its own timer: the other thread may wait for the vCPU's lock in
+	 * RUN, which only a fatal signal interrupts, until this RUN ends.
+	 */
+	arm_timer(2000);
 	ioctl(r->vcpu, MVX_RUN, 0);
+	drop_timer();
 	r->done = 1;
 	return NULL;
 }
