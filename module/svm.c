@@ -68,12 +68,14 @@ static_assert(sizeof(struct svm_vmcb) <= PAGE_SIZE);
 
 struct svm_caps svm_caps;
 static u64 svm_cr4_allowed;
+static bool svm_has_tsc_aux;		/* RDTSCP or RDPID read TSC_AUX */
 
 struct svm_cpu {
 	struct page *hsave;		/* VMRUN's host save area */
 	struct page *host_vmcb;		/* VMSAVE/VMLOAD of host state */
 	u64 asid_gen;
 	u32 next_asid;
+	u64 host_tsc_aux;		/* Linux keeps its CPU number here */
 	bool enabled;
 };
 
@@ -146,6 +148,8 @@ static int svm_probe(void)
 	svm_caps.nrips = edx & SVM_CPUID_NRIPS;
 	svm_caps.decode_assists = edx & SVM_CPUID_DECODE_ASSISTS;
 	svm_cr4_allowed = svm_compute_cr4_allowed();
+	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+			  boot_cpu_has(X86_FEATURE_RDPID);
 	pr_info("AMD-V with nested paging, %u ASIDs, NRIP save %s\n",
 		svm_caps.max_asid, svm_caps.nrips ? "yes" : "no");
 	return 0;
@@ -185,6 +189,8 @@ static int svm_cpu_enable(void)
 	}
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	if (svm_has_tsc_aux)
+		rdmsrl(MSR_TSC_AUX, c->host_tsc_aux);
 	/*
 	 * ASIDs used before (by us or another hypervisor) may still have TLB
 	 * entries: start a new generation whose first assignment flushes.
@@ -307,7 +313,7 @@ static void svm_init_controls(struct svm_vcpu *svm)
 			  SVM_I1_MSR | SVM_I1_SHUTDOWN;
 	ctl->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 			  SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			  SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD |
+			  SVM_I2_SKINIT | SVM_I2_WBINVD |
 			  SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_COND |
 			  SVM_I2_XSETBV;
 	ctl->iopm_pa = page_to_phys(svm_iopm);
@@ -546,6 +552,7 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpu);
+	bool tsc_aux;
 
 	if (WARN_ON_ONCE(!c->enabled)) {
 		svm->exit.code = SVM_EXIT_INVALID;
@@ -554,12 +561,25 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	svm_assign_asid(svm, c);
 	svm_sync_to_vmcb(svm);
 
+	/*
+	 * RDTSCP and RDPID read TSC_AUX in the guest, and RDPID cannot be
+	 * intercepted: the guest's value goes into the MSR while we are in
+	 * the guest (interrupts off, so no host code reads it meanwhile).
+	 */
+	tsc_aux = svm_has_tsc_aux &&
+		  (u32)vcpu->msrs.tsc_aux != c->host_tsc_aux;
+	if (tsc_aux)
+		wrmsrl(MSR_TSC_AUX, (u32)vcpu->msrs.tsc_aux);
+
 	svm_clgi();
 	if (svm->guest_owns_dr)
 		svm_load_guest_dr(svm);
 	mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa, page_to_phys(c->host_vmcb));
 	svm_restore_host_dr(svm);
 	svm_stgi();
+
+	if (tsc_aux)
+		wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);
 
 	svm_record_exit(svm);
 }

@@ -130,7 +130,6 @@ struct svm_vmcb {
 #define SVM_I2_STGI		BIT(4)
 #define SVM_I2_CLGI		BIT(5)
 #define SVM_I2_SKINIT		BIT(6)
-#define SVM_I2_RDTSCP		BIT(7)
 #define SVM_I2_WBINVD		BIT(9)
 #define SVM_I2_MONITOR		BIT(10)
 #define SVM_I2_MWAIT		BIT(11)
@@ -173,7 +172,6 @@ struct svm_vmcb {
 #define SVM_EXIT_SHUTDOWN	0x07f
 #define SVM_EXIT_VMRUN		0x080
 #define SVM_EXIT_SKINIT		0x086
-#define SVM_EXIT_RDTSCP		0x087
 #define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT_COND	0x08c

@@ -24,7 +24,7 @@ typedef int (*svm_exit_fn)(struct svm_vcpu *svm);
 /* Fixed opcode lengths, for CPUs without NRIP save. */
 #define SVM_LEN_HLT		1
 #define SVM_LEN_0F		2	/* CPUID, RDMSR, WRMSR, INVD, WBINVD */
-#define SVM_LEN_0F01		3	/* XSETBV, RDTSCP */
+#define SVM_LEN_0F01		3	/* XSETBV */
 
 /*
  * Fetch up to @len instruction bytes at the exit RIP through the guest's
@@ -216,22 +216,6 @@ static int svm_exit_xsetbv(struct svm_vcpu *svm)
 	return mvx_handle_xsetbv(&svm->vcpu, svm_next_rip(svm, SVM_LEN_0F01));
 }
 
-/* RDTSCP would read the host's TSC_AUX: answer with the guest's. */
-static int svm_exit_rdtscp(struct svm_vcpu *svm)
-{
-	struct mvx_vcpu *vcpu = &svm->vcpu;
-	u64 tsc;
-
-	if ((svm->vmcb->save.cr4 & X86_CR4_TSD) && svm->vmcb->save.cpl)
-		return svm_exit_inject_gp(svm);
-	tsc = rdtsc_ordered() + vcpu->msrs.tsc_offset;
-	vcpu->gprs[MVX_RAX] = (u32)tsc;
-	vcpu->gprs[MVX_RDX] = tsc >> 32;
-	vcpu->gprs[MVX_RCX] = (u32)vcpu->msrs.tsc_aux;
-	vcpu->rip = svm_next_rip(svm, SVM_LEN_0F01);
-	return 1;
-}
-
 /*
  * Address size and OUTS segment of a string I/O instruction.  EXITINFO1
  * has the segment only with decode assists, and QEMU's emulated SVM leaves
@@ -332,7 +316,6 @@ static const svm_exit_fn svm_exit_handlers[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
 	/* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT: no nested SVM. */
 	[SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT] = svm_exit_inject_ud,
-	[SVM_EXIT_RDTSCP] = svm_exit_rdtscp,
 	[SVM_EXIT_WBINVD] = svm_exit_skip_cache_op,
 	[SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_COND] = svm_exit_inject_ud,
 	[SVM_EXIT_XSETBV] = svm_exit_xsetbv,
@@ -379,7 +362,6 @@ static const char *const svm_exit_names[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_MSR] = "MSR",
 	[SVM_EXIT_SHUTDOWN] = "SHUTDOWN",
 	[SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT] = "SVM_INSN",
-	[SVM_EXIT_RDTSCP] = "RDTSCP",
 	[SVM_EXIT_WBINVD] = "WBINVD",
 	[SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_COND] = "MONITOR_MWAIT",
 	[SVM_EXIT_XSETBV] = "XSETBV",
