@@ -30,24 +30,23 @@ typedef int (*svm_exit_fn)(struct svm_vcpu *svm);
  * Fetch up to @len instruction bytes at the exit RIP through the guest's
  * own paging.  Returns how many bytes were readable.
  */
-static unsigned int svm_fetch_insn(struct svm_vcpu *svm, u8 *buf,
+static unsigned int svm_fetch_insn(struct svm_vcpu *svm,
+				   const struct mvx_cpu_mode *mode, u8 *buf,
 				   unsigned int len)
 {
 	struct mvx_vcpu *vcpu = &svm->vcpu;
-	struct mvx_cpu_mode mode;
 	unsigned int done = 0;
 	u64 linear;
 
-	svm_get_mode(vcpu, &mode);
-	linear = mode.seg_base[MVX_CS] + svm->exit.rip;
-	if (!mode.cs_l)
+	linear = mode->seg_base[MVX_CS] + svm->exit.rip;
+	if (!mode->cs_l)
 		linear = (u32)linear;
 	while (done < len) {
 		u64 gva = linear + done, gpa;
 		unsigned int chunk = min_t(unsigned int, len - done,
 					   PAGE_SIZE - offset_in_page(gva));
 
-		if (mvx_gva_to_gpa(vcpu, &mode, gva, &gpa) ||
+		if (mvx_gva_to_gpa(vcpu, mode, gva, &gpa) ||
 		    mvx_read_guest(vcpu, gpa, buf + done, chunk))
 			break;
 		done += chunk;
@@ -86,6 +85,19 @@ static bool svm_other_prefix(u8 b, bool long64)
 	}
 }
 
+#define SVM_SHORT_FETCH		4
+
+static bool svm_all_prefixes(const u8 *insn, unsigned int n, bool long64)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (svm_seg_prefix(insn[i]) < 0 && insn[i] != 0x67 &&
+		    !svm_other_prefix(insn[i], long64))
+			return false;
+	return true;
+}
+
 /* What the prefixes in front of the opcode at the exit RIP say. */
 struct svm_prefixes {
 	unsigned int len;	/* bytes of prefixes */
@@ -104,7 +116,10 @@ static void svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
 	*p = (struct svm_prefixes) { .seg = -1 };
 	svm_get_mode(&svm->vcpu, &mode);
 	long64 = (mode.efer & EFER_LMA) && mode.cs_l;
-	n = svm_fetch_insn(svm, insn, sizeof(insn));
+	/* Most instructions have at most one prefix: read a few bytes first. */
+	n = svm_fetch_insn(svm, &mode, insn, SVM_SHORT_FETCH);
+	if (n == SVM_SHORT_FETCH && svm_all_prefixes(insn, n, long64))
+		n = svm_fetch_insn(svm, &mode, insn, sizeof(insn));
 	for (i = 0; i < n; i++) {
 		int s = svm_seg_prefix(insn[i]);
 
