@@ -148,12 +148,21 @@ static int vmx_exit_xsetbv(struct vmx_vcpu *vmx)
 	return mvx_handle_xsetbv(&vmx->vcpu, vmx_next_rip(vmx));
 }
 
+static bool vmx_in_64bit_code(struct vmx_vcpu *vmx)
+{
+	return (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+}
+
 static int vmx_mov_to_cr(struct vmx_vcpu *vmx, unsigned int cr, u64 val)
 {
 	int r;
 
 	switch (cr) {
 	case 0:
+		/* Paging cannot be turned off from 64-bit code (SDM MOV CR0). */
+		if (!(val & X86_CR0_PG) && vmx_in_64bit_code(vmx))
+			return vmx_inject_gp(vmx);
 		r = vmx_set_cr0(vmx, val);
 		break;
 	case 4:
