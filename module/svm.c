@@ -451,6 +451,21 @@ static u64 svm_npt_root(struct svm_vcpu *svm)
 	return __pa(svm->npt_pml5);
 }
 
+/*
+ * Clearing CR0.PG from 64-bit code must raise #GP, but some emulated CPUs
+ * (QEMU's TCG) just leave long mode: while the guest is in long mode, its
+ * CR0 writes exit to svm_exit_cr0_write() first.
+ */
+static void svm_arm_cr0_write_check(struct svm_vcpu *svm)
+{
+	struct svm_vmcb *vmcb = svm->vmcb;
+
+	if (svm->cr0_write_passed)
+		svm->cr0_write_passed = false;
+	else if (vmcb->save.efer & EFER_LMA)
+		vmcb->control.cr_write |= BIT(0);
+}
+
 /* Guest state the core owns while we are outside the guest. */
 static void svm_sync_to_vmcb(struct svm_vcpu *svm)
 {
@@ -466,6 +481,7 @@ static void svm_sync_to_vmcb(struct svm_vcpu *svm)
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->control.tsc_offset = vcpu->msrs.tsc_offset;
 	vmcb->control.ncr3 = svm_npt_root(svm);
+	svm_arm_cr0_write_check(svm);
 }
 
 static void svm_sync_from_vmcb(struct svm_vcpu *svm)

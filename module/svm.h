@@ -228,6 +228,8 @@ struct svm_vcpu {
 
 	/* CR0.CD/NW the guest was given but the hardware does not run with. */
 	u64 cr0_hidden;
+	/* A long-mode CR0 write we checked and let the CPU execute once. */
+	bool cr0_write_passed;
 
 	/* Debug registers: the guest owns the hardware ones after first use. */
 	bool guest_owns_dr;

@@ -177,13 +177,43 @@ static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 	return 1;
 }
 
+/* Is the guest's instruction a MOV to CR0, from 64-bit code, clearing PG? */
+static bool svm_clears_pg_in_64bit_code(struct svm_vcpu *svm)
+{
+	struct mvx_vcpu *vcpu = &svm->vcpu;
+	struct mvx_cpu_mode mode;
+	u8 insn[4], rex = 0;
+	unsigned int i = 0;
+	u64 gpa;
+
+	mvx_ops->get_mode(vcpu, &mode);
+	if (!(mode.efer & EFER_LMA) || !mode.cs_l)
+		return false;
+	if (mvx_gva_to_gpa(vcpu, &mode, mode.seg_base[MVX_CS] + vcpu->rip,
+			   &gpa) ||
+	    mvx_read_guest(vcpu, gpa, insn, sizeof(insn)))
+		return false;
+	if ((insn[0] & 0xf0) == 0x40)
+		rex = insn[i++];
+	/* 0F 22 /r with ModRM.reg = 0 and a register operand: MOV CR0, r64 */
+	if (insn[i] != 0x0f || insn[i + 1] != 0x22 || (insn[i + 2] & 0xf8) != 0xc0 ||
+	    (rex & 0x4))
+		return false;
+	return !(vcpu->gprs[(insn[i + 2] & 7) | (rex & 1) << 3] & X86_CR0_PG);
+}
+
 /*
  * First guest write to CR0 while CD/NW are kept out of the hardware: stop
  * hiding them and let the CPU execute the write again, unintercepted.
  */
 static int svm_exit_cr0_write(struct svm_vcpu *svm)
 {
+	if (svm_clears_pg_in_64bit_code(svm)) {
+		svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
 	svm->cr0_hidden = 0;
+	svm->cr0_write_passed = true;
 	svm->vmcb->control.cr_write &= ~BIT(0);
 	return 1;
 }
