@@ -548,7 +548,11 @@ static void svm_record_exit(struct svm_vcpu *svm)
 	struct svm_vmcb_control *ctl = &svm->vmcb->control;
 	struct svm_exit *e = &svm->exit;
 
-	e->code = ctl->exit_code;
+	/*
+	 * Only the low half counts: QEMU stores -1 (VMEXIT_INVALID) as a
+	 * 32-bit value, the hardware as a 64-bit one; KVM reads 32 bits too.
+	 */
+	e->code = lower_32_bits(ctl->exit_code);
 	e->info1 = ctl->exit_info1;
 	e->info2 = ctl->exit_info2;
 	e->int_info = ctl->exit_int_info;

@@ -178,7 +178,7 @@ struct svm_vmcb {
 #define SVM_EXIT_XSETBV		0x08d
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_MAX		SVM_EXIT_NPF
-#define SVM_EXIT_INVALID	(~0ULL)	/* VMRUN refused the guest state */
+#define SVM_EXIT_INVALID	0xffffffffULL	/* -1: VMRUN refused the state */
 
 /* Exceptions intercepted only to keep a guest from looping in microcode. */
 #define SVM_DB_VECTOR		1
