@@ -275,7 +275,7 @@ static void svm_set_seg(struct svm_seg *s, u16 sel, u64 base, u32 limit,
  * cr0_hidden; the first guest write to CR0 (intercepted only while bits are
  * hidden) drops the shadow and is then executed by the hardware itself.
  */
-static void svm_set_cr0(struct svm_vcpu *svm, u64 cr0)
+void svm_set_cr0(struct svm_vcpu *svm, u64 cr0)
 {
 	struct svm_vmcb *vmcb = svm->vmcb;
 
@@ -290,6 +290,32 @@ static void svm_set_cr0(struct svm_vcpu *svm, u64 cr0)
 static u64 svm_get_cr0(struct svm_vcpu *svm)
 {
 	return svm->vmcb->save.cr0 | svm->cr0_hidden;
+}
+
+/*
+ * QEMU's TCG (7.2) cannot leave a guest that has EFER.LME set with CR0.PG
+ * and CR4.PAE clear: #VMEXIT then refuses the host's CR0, and the host CPU
+ * runs on with paging off and GIF clear, hung.  LME does nothing until
+ * paging is turned on, so it stays out of the VMCB while CR0.PG = 0, and
+ * svm_exit_cr0_write() switches paging on and off itself for such a guest.
+ * Call after the VMCB's CR0 is final.
+ */
+void svm_write_efer(struct svm_vcpu *svm, u64 efer)
+{
+	struct svm_vmcb_save *save = &svm->vmcb->save;
+
+	svm->lme_hidden = (efer & EFER_LME) && !(save->cr0 & X86_CR0_PG);
+	if (svm->lme_hidden)
+		efer &= ~EFER_LME;
+	save->efer = efer | EFER_SVME;	/* VMRUN requires it; the guest never sees it */
+}
+
+/* EFER as the guest and userspace see it. */
+u64 svm_get_efer(struct svm_vcpu *svm)
+{
+	u64 efer = svm->vmcb->save.efer & ~EFER_SVME;
+
+	return svm->lme_hidden ? efer | EFER_LME : efer;
 }
 
 /* Until the guest touches a debug register, DR0-3 stay the host's. */
@@ -343,7 +369,7 @@ void svm_reset_guest_state(struct svm_vcpu *svm)
 	svm_set_seg(&save->gdtr, 0, 0, 0xffff, 0);
 	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
 	svm_set_cr0(svm, SVM_RESET_CR0);
-	save->efer = EFER_SVME;		/* VMRUN requires it; the guest never sees it */
+	svm_write_efer(svm, 0);
 	save->dr6 = DR6_RESERVED;
 	save->dr7 = SVM_RESET_DR7;
 	save->g_pat = SVM_RESET_PAT;
@@ -452,18 +478,16 @@ static u64 svm_npt_root(struct svm_vcpu *svm)
 }
 
 /*
- * Clearing CR0.PG from 64-bit code must raise #GP, but some emulated CPUs
- * (QEMU's TCG) just leave long mode: while the guest is in long mode, its
- * CR0 writes exit to svm_exit_cr0_write() first.
+ * While the guest has EFER.LME set, its CR0 writes exit to
+ * svm_exit_cr0_write(): paging switches are ours to do, and clearing PG
+ * from 64-bit code must raise #GP where QEMU's TCG would leave long mode.
  */
 static void svm_arm_cr0_write_check(struct svm_vcpu *svm)
 {
-	struct svm_vmcb *vmcb = svm->vmcb;
-
 	if (svm->cr0_write_passed)
 		svm->cr0_write_passed = false;
-	else if (vmcb->save.efer & EFER_LMA)
-		vmcb->control.cr_write |= BIT(0);
+	else if (svm_get_efer(svm) & EFER_LME)
+		svm->vmcb->control.cr_write |= BIT(0);
 }
 
 /* Guest state the core owns while we are outside the guest. */
@@ -664,7 +688,7 @@ static void svm_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs)
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
 	sregs->cr8 = svm->vmcb->control.int_ctl & SVM_INT_CTL_TPR_MASK;
-	sregs->efer = save->efer & ~EFER_SVME;
+	sregs->efer = svm_get_efer(svm);
 	sregs->apic_base = vcpu->msrs.apic_base;
 }
 
@@ -705,7 +729,7 @@ static bool svm_sregs_invalid(const struct mvx_sregs *s)
 }
 
 /* Drop the vCPU's ASID: the next entry starts with no stale translation. */
-static void svm_flush_tlb(struct mvx_vcpu *vcpu)
+void svm_flush_tlb(struct mvx_vcpu *vcpu)
 {
 	to_svm(vcpu)->asid_cpu = -1;
 }
@@ -734,7 +758,7 @@ static int svm_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs)
 	save->cr2 = sregs->cr2;
 	save->cr3 = sregs->cr3;
 	save->cr4 = sregs->cr4;
-	save->efer = sregs->efer | EFER_SVME;
+	svm_write_efer(svm, sregs->efer);
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~SVM_INT_CTL_TPR_MASK) |
 				(sregs->cr8 & SVM_INT_CTL_TPR_MASK);
@@ -752,7 +776,7 @@ void svm_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode)
 	mode->cr0 = svm_get_cr0(svm);
 	mode->cr3 = save->cr3;
 	mode->cr4 = save->cr4;
-	mode->efer = save->efer & ~EFER_SVME;
+	mode->efer = svm_get_efer(svm);
 	mode->seg_base[MVX_ES] = save->es.base;
 	mode->seg_base[MVX_CS] = save->cs.base;
 	mode->seg_base[MVX_SS] = save->ss.base;
@@ -790,19 +814,18 @@ static bool svm_pat_valid(u64 pat)
  */
 static int svm_set_efer(struct svm_vcpu *svm, u64 data)
 {
-	struct svm_vmcb_save *save = &svm->vmcb->save;
-	u64 old = save->efer;
+	u64 old = svm_get_efer(svm);
 
 	if (data & ~SVM_EFER_GUEST_BITS)
 		return -EINVAL;
-	if (save->cr0 & X86_CR0_PG) {
+	if (svm->vmcb->save.cr0 & X86_CR0_PG) {
 		if ((data ^ old) & EFER_LME)
 			return -EINVAL;
 		data = (data & ~EFER_LMA) | (old & EFER_LMA);
 	} else {
 		data &= ~EFER_LMA;
 	}
-	save->efer = data | EFER_SVME;
+	svm_write_efer(svm, data);
 	svm_flush_tlb(&svm->vcpu);
 	return 0;
 }
@@ -847,7 +870,7 @@ static int svm_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
 	u64 *field;
 
 	if (index == MSR_EFER) {
-		*data = svm->vmcb->save.efer & ~EFER_SVME;
+		*data = svm_get_efer(svm);
 		return 0;
 	}
 	field = svm_msr_field(svm, index);

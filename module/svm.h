@@ -230,6 +230,8 @@ struct svm_vcpu {
 	u64 cr0_hidden;
 	/* A long-mode CR0 write we checked and let the CPU execute once. */
 	bool cr0_write_passed;
+	/* Guest EFER.LME is set, but kept out of the VMCB while CR0.PG = 0. */
+	bool lme_hidden;
 
 	/* Debug registers: the guest owns the hardware ones after first use. */
 	bool guest_owns_dr;
@@ -242,6 +244,11 @@ static inline struct svm_vcpu *to_svm(struct mvx_vcpu *vcpu)
 {
 	return container_of(vcpu, struct svm_vcpu, vcpu);
 }
+
+u64 svm_get_efer(struct svm_vcpu *svm);
+void svm_write_efer(struct svm_vcpu *svm, u64 efer);
+void svm_set_cr0(struct svm_vcpu *svm, u64 cr0);
+void svm_flush_tlb(struct mvx_vcpu *vcpu);
 
 /* svm_enter.S: VMSAVE host, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host. */
 void mvx_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_vmcb_pa);

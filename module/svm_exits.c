@@ -177,41 +177,100 @@ static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 	return 1;
 }
 
-/* Is the guest's instruction a MOV to CR0, from 64-bit code, clearing PG? */
-static bool svm_clears_pg_in_64bit_code(struct svm_vcpu *svm)
+static bool svm_is_legacy_prefix(u8 b)
 {
-	struct mvx_vcpu *vcpu = &svm->vcpu;
-	struct mvx_cpu_mode mode;
-	u8 insn[4], rex = 0;
-	unsigned int i = 0;
-	u64 gpa;
-
-	mvx_ops->get_mode(vcpu, &mode);
-	if (!(mode.efer & EFER_LMA) || !mode.cs_l)
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf2: case 0xf3:
+		return true;
+	default:
 		return false;
-	if (mvx_gva_to_gpa(vcpu, &mode, mode.seg_base[MVX_CS] + vcpu->rip,
-			   &gpa) ||
-	    mvx_read_guest(vcpu, gpa, insn, sizeof(insn)))
-		return false;
-	if ((insn[0] & 0xf0) == 0x40)
-		rex = insn[i++];
-	/* 0F 22 /r with ModRM.reg = 0 and a register operand: MOV CR0, r64 */
-	if (insn[i] != 0x0f || insn[i + 1] != 0x22 || (insn[i + 2] & 0xf8) != 0xc0 ||
-	    (rex & 0x4))
-		return false;
-	return !(vcpu->gprs[(insn[i + 2] & 7) | (rex & 1) << 3] & X86_CR0_PG);
+	}
 }
 
 /*
- * First guest write to CR0 while CD/NW are kept out of the hardware: stop
- * hiding them and let the CPU execute the write again, unintercepted.
+ * Decode the guest's write to CR0 at RIP, MOV from a register (0F 22 /0)
+ * or CLTS (0F 06): the new CR0 in *cr0 and the length in *len.  False for
+ * LMSW, which cannot change CR0.PG, and for anything unreadable.
  */
-static int svm_exit_cr0_write(struct svm_vcpu *svm)
+static bool svm_decode_cr0_write(struct svm_vcpu *svm,
+				 const struct mvx_cpu_mode *mode,
+				 u64 *cr0, unsigned int *len)
 {
-	if (svm_clears_pg_in_64bit_code(svm)) {
+	struct mvx_vcpu *vcpu = &svm->vcpu;
+	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
+	u8 insn[15], rex = 0;
+	unsigned int i = 0, reg;
+	u64 gpa;
+
+	if (mvx_gva_to_gpa(vcpu, mode, mode->seg_base[MVX_CS] + vcpu->rip,
+			   &gpa) ||
+	    mvx_read_guest(vcpu, gpa, insn, sizeof(insn)))
+		return false;
+	while (i < 12 && svm_is_legacy_prefix(insn[i]))
+		i++;
+	if (long64 && (insn[i] & 0xf0) == 0x40)
+		rex = insn[i++];
+	if (insn[i] == 0x0f && insn[i + 1] == 0x06) {
+		*cr0 = mode->cr0 & ~X86_CR0_TS;
+		*len = i + 2;
+		return true;
+	}
+	/* ModRM.mod is ignored: the operand is always a register. */
+	if (insn[i] != 0x0f || insn[i + 1] != 0x22 ||
+	    (insn[i + 2] & 0x38) || (rex & 0x4))
+		return false;
+	reg = (insn[i + 2] & 7) | (rex & 1) << 3;
+	*cr0 = long64 ? vcpu->gprs[reg] : (u32)vcpu->gprs[reg];
+	*len = i + 3;
+	return true;
+}
+
+/*
+ * The CPU's own checks for a CR0 write, then the write, entering or
+ * leaving long mode here when paging is switched with EFER.LME set: the
+ * VMCB must never hold LME without paging (see svm_write_efer()).
+ */
+static int svm_emulate_cr0_write(struct svm_vcpu *svm,
+				 const struct mvx_cpu_mode *mode,
+				 u64 cr0, unsigned int len)
+{
+	bool pg = cr0 & X86_CR0_PG;
+	bool pg_switch = (cr0 ^ mode->cr0) & X86_CR0_PG;
+
+	if ((cr0 >> 32) || (pg && !(cr0 & X86_CR0_PE)) ||
+	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
+	    (pg_switch && pg && !(mode->cr4 & X86_CR4_PAE)) ||
+	    (pg_switch && !pg && mode->cs_l)) {
 		svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
+	svm_set_cr0(svm, cr0);
+	if (pg_switch)
+		svm_write_efer(svm, pg ? mode->efer | EFER_LMA :
+					 mode->efer & ~EFER_LMA);
+	svm->vcpu.rip += len;
+	svm_flush_tlb(&svm->vcpu);
+	return 1;
+}
+
+/*
+ * Guest CR0 writes are intercepted while CD/NW are kept out of the
+ * hardware and while EFER.LME is set.  With LME, we do the write: paging
+ * switches must not reach the CPU (svm_write_efer()), and clearing PG from
+ * 64-bit code must raise #GP, which some emulated CPUs (QEMU's TCG) do not
+ * do.  Otherwise the hiding of CD/NW ends and the CPU runs the write again.
+ */
+static int svm_exit_cr0_write(struct svm_vcpu *svm)
+{
+	struct mvx_cpu_mode mode;
+	unsigned int len;
+	u64 cr0;
+
+	mvx_ops->get_mode(&svm->vcpu, &mode);
+	if ((mode.efer & EFER_LME) &&
+	    svm_decode_cr0_write(svm, &mode, &cr0, &len))
+		return svm_emulate_cr0_write(svm, &mode, cr0, len);
 	svm->cr0_hidden = 0;
 	svm->cr0_write_passed = true;
 	svm->vmcb->control.cr_write &= ~BIT(0);

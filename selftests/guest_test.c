@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <cpuid.h>
 
 #include "kselftest_harness.h"
 #include "mvx_test.h"
@@ -217,6 +218,68 @@ TEST_F(guest, long_mode)
 	EXPECT_EQ(END_RIP(long_mode), r.rip);
 	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &s));
 	EXPECT_EQ(EFER_LME | EFER_LMA, s.efer & (EFER_LME | EFER_LMA));
+}
+
+/*
+ * The guest enters long mode itself and leaves it again: EFER.LME is set
+ * while paging is off (a state QEMU's emulated SVM cannot exit from unless
+ * the hypervisor keeps LME out of the CPU), then PAE, CR3 and CR0.PG turn
+ * compatibility mode on, and clearing PG turns it off.
+ */
+GUEST_CODE(lme_switch,
+	".code32\n"
+	"hlt\n"
+	"mov %cr4, %eax\n"
+	"or $0x20, %eax\n"			/* CR4.PAE */
+	"mov %eax, %cr4\n"
+	"mov $0x10000, %eax\n"		/* PML4_GPA */
+	"mov %eax, %cr3\n"
+	"mov %cr0, %eax\n"
+	"or $0x80000000, %eax\n"
+	"mov %eax, %cr0\n"
+	"hlt\n"
+	"mov %cr0, %eax\n"
+	"and $0x7fffffff, %eax\n"
+	"mov %eax, %cr0\n"
+	"hlt\n");
+
+static bool host_is_amd(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x68747541;		/* "Auth"enticAMD */
+}
+
+static void expect_paging(struct __test_metadata *_metadata,
+			  struct tvcpu *vcpu, uint64_t pg, uint64_t efer)
+{
+	struct mvx_sregs s;
+
+	ASSERT_RUN_EXIT(vcpu, MVX_EXIT_HLT);
+	ASSERT_EQ(0, vcpu_get_sregs(vcpu, &s));
+	EXPECT_EQ(pg, s.cr0 & CR0_PG);
+	EXPECT_EQ(efer, s.efer & (EFER_LME | EFER_LMA));
+}
+
+TEST_F(guest, enters_and_leaves_long_mode)
+{
+	struct mvx_sregs s;
+
+	if (mvx_is_kvm() && host_is_amd())
+		SKIP(return, "kvm_amd keeps EFER.LME in the VMCB with paging off, which hangs QEMU's emulated host CPU");
+	if (mvx_is_kvm())
+		ASSERT_EQ(0, vcpu_set_supported_cpuid(&self->vcpu));
+	LOAD(MODE_PROT32, lme_switch);
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &s));
+	s.efer |= EFER_LME;
+	ASSERT_EQ(0, vcpu_set_sregs(&self->vcpu, &s));
+	expect_paging(_metadata, &self->vcpu, 0, EFER_LME);
+	expect_paging(_metadata, &self->vcpu, CR0_PG, EFER_LME | EFER_LMA);
+	expect_paging(_metadata, &self->vcpu, 0, EFER_LME);
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &s));
+	EXPECT_EQ(CR4_PAE, s.cr4 & CR4_PAE);
+	EXPECT_EQ(PML4_GPA, s.cr3);
 }
 
 /* ------------------------------------------------------------ port I/O */
