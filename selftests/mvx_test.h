@@ -22,7 +22,7 @@
 		TH_LOG("RUN failed: %s (%s)", strerror(errno),		\
 		       describe_exit(vcpu));				\
 	ASSERT_EQ((want), (vcpu)->run->exit_reason)			\
-		TH_LOG("want exit %s, got %s", exit_name(want),		\
+		TH_LOG("want exit %s, got %s", mvx_exit_name(want),		\
 		       describe_exit(vcpu));				\
 } while (0)
 

@@ -18,6 +18,15 @@
 
 #include "mvx_util.h"
 
+/*
+ * run_tests streams every test's TAP through a pipe: line-buffered, a
+ * stuck test shows which case it is stuck in, and how long each one takes.
+ */
+__attribute__((constructor)) static void stdout_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 const char *mvx_device(void)
 {
 	const char *dev = getenv("MVX_DEVICE");
@@ -340,28 +349,6 @@ void *pio_data(struct tvcpu *vcpu)
 	return (uint8_t *)vcpu->run + vcpu->run->io.data_offset;
 }
 
-const char *exit_name(uint32_t reason)
-{
-	static const char * const names[] = {
-		[MVX_EXIT_UNKNOWN] = "UNKNOWN",
-		[MVX_EXIT_EXCEPTION] = "EXCEPTION",
-		[MVX_EXIT_IO] = "IO",
-		[MVX_EXIT_HYPERCALL] = "HYPERCALL",
-		[MVX_EXIT_DEBUG] = "DEBUG",
-		[MVX_EXIT_HLT] = "HLT",
-		[MVX_EXIT_MMIO] = "MMIO",
-		[MVX_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-		[MVX_EXIT_SHUTDOWN] = "SHUTDOWN",
-		[MVX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-		[MVX_EXIT_INTR] = "INTR",
-		[MVX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-	};
-
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
-		return names[reason];
-	return "?";
-}
-
 uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -382,7 +369,7 @@ const char *describe_exit(struct tvcpu *vcpu)
 	if (!vcpu_get_regs(vcpu, &regs))
 		rip = regs.rip;
 	n = snprintf(buf, sizeof(buf), "exit %u (%s) rip %#llx",
-		     run->exit_reason, exit_name(run->exit_reason), rip);
+		     run->exit_reason, mvx_exit_name(run->exit_reason), rip);
 	switch (run->exit_reason) {
 	case MVX_EXIT_IO:
 		snprintf(buf + n, sizeof(buf) - n,

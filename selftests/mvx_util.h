@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "uapi/minivmx.h"
+#include "userspace/lib/mvx.h"	/* mvx_exit_name() */
 
 #define PAGE_SIZE		4096UL
 
@@ -113,7 +114,6 @@ int vcpu_set_regs(struct tvcpu *vcpu, struct mvx_regs *regs);
 int vcpu_get_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs);
 int vcpu_set_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs);
 void *pio_data(struct tvcpu *vcpu);
-const char *exit_name(uint32_t reason);
 const char *describe_exit(struct tvcpu *vcpu);
 uint64_t now_ns(void);
 
