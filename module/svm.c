@@ -484,9 +484,7 @@ static u64 svm_npt_root(struct svm_vcpu *svm)
  */
 static void svm_arm_cr0_write_check(struct svm_vcpu *svm)
 {
-	if (svm->cr0_write_passed)
-		svm->cr0_write_passed = false;
-	else if (svm_get_efer(svm) & EFER_LME)
+	if (svm_get_efer(svm) & EFER_LME)
 		svm->vmcb->control.cr_write |= BIT(0);
 }
 

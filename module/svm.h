@@ -228,8 +228,6 @@ struct svm_vcpu {
 
 	/* CR0.CD/NW the guest was given but the hardware does not run with. */
 	u64 cr0_hidden;
-	/* A long-mode CR0 write we checked and let the CPU execute once. */
-	bool cr0_write_passed;
 	/* Guest EFER.LME is set, but kept out of the VMCB while CR0.PG = 0. */
 	bool lme_hidden;
 

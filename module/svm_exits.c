@@ -189,9 +189,9 @@ static bool svm_is_legacy_prefix(u8 b)
 }
 
 /*
- * Decode the guest's write to CR0 at RIP, MOV from a register (0F 22 /0)
- * or CLTS (0F 06): the new CR0 in *cr0 and the length in *len.  False for
- * LMSW, which cannot change CR0.PG, and for anything unreadable.
+ * Decode the guest's write to CR0 at RIP: MOV from a register (0F 22 /0),
+ * CLTS (0F 06) or LMSW from a register (0F 01 /6): the new CR0 in *cr0 and
+ * the length in *len.  False for LMSW from memory and unreadable code.
  */
 static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 				 const struct mvx_cpu_mode *mode,
@@ -199,31 +199,37 @@ static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 {
 	struct mvx_vcpu *vcpu = &svm->vcpu;
 	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
-	u8 insn[15], rex = 0;
-	unsigned int i = 0, reg;
-	u64 gpa;
+	unsigned int n, i = 0, reg;
+	u8 insn[15], rex = 0, modrm;
 
-	if (mvx_gva_to_gpa(vcpu, mode, mode->seg_base[MVX_CS] + vcpu->rip,
-			   &gpa) ||
-	    mvx_read_guest(vcpu, gpa, insn, sizeof(insn)))
-		return false;
-	while (i < 12 && svm_is_legacy_prefix(insn[i]))
+	n = svm_fetch_insn(svm, mode, insn, sizeof(insn));
+	while (i < n && svm_is_legacy_prefix(insn[i]))
 		i++;
-	if (long64 && (insn[i] & 0xf0) == 0x40)
+	if (long64 && i < n && (insn[i] & 0xf0) == 0x40)
 		rex = insn[i++];
-	if (insn[i] == 0x0f && insn[i + 1] == 0x06) {
+	if (i + 2 > n || insn[i] != 0x0f)
+		return false;
+	if (insn[i + 1] == 0x06) {
 		*cr0 = mode->cr0 & ~X86_CR0_TS;
 		*len = i + 2;
 		return true;
 	}
-	/* ModRM.mod is ignored: the operand is always a register. */
-	if (insn[i] != 0x0f || insn[i + 1] != 0x22 ||
-	    (insn[i + 2] & 0x38) || (rex & 0x4))
+	if (i + 3 > n)
 		return false;
-	reg = (insn[i + 2] & 7) | (rex & 1) << 3;
-	*cr0 = long64 ? vcpu->gprs[reg] : (u32)vcpu->gprs[reg];
+	modrm = insn[i + 2];
+	reg = (modrm & 7) | (rex & 1) << 3;
 	*len = i + 3;
-	return true;
+	/* MOV CR0: ModRM.mod is ignored, the operand is always a register. */
+	if (insn[i + 1] == 0x22 && !(modrm & 0x38) && !(rex & 0x4)) {
+		*cr0 = long64 ? vcpu->gprs[reg] : (u32)vcpu->gprs[reg];
+		return true;
+	}
+	/* LMSW loads CR0 bits 3:0 but cannot clear PE. */
+	if (insn[i + 1] == 0x01 && (modrm & 0xf8) == 0xf0) {
+		*cr0 = (mode->cr0 & ~0xeULL) | (vcpu->gprs[reg] & 0xf);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -235,31 +241,33 @@ static int svm_emulate_cr0_write(struct svm_vcpu *svm,
 				 const struct mvx_cpu_mode *mode,
 				 u64 cr0, unsigned int len)
 {
+	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
 	bool pg = cr0 & X86_CR0_PG;
 	bool pg_switch = (cr0 ^ mode->cr0) & X86_CR0_PG;
+	u64 rip = svm->vcpu.rip + len;
 
 	if ((cr0 >> 32) || (pg && !(cr0 & X86_CR0_PE)) ||
 	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
-	    (pg_switch && pg && !(mode->cr4 & X86_CR4_PAE)) ||
-	    (pg_switch && !pg && mode->cs_l)) {
+	    (pg_switch && pg && (!(mode->cr4 & X86_CR4_PAE) || mode->cs_l)) ||
+	    (pg_switch && !pg && long64)) {
 		svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
-	svm_set_cr0(svm, cr0);
+	svm_set_cr0(svm, cr0 | X86_CR0_ET);
 	if (pg_switch)
 		svm_write_efer(svm, pg ? mode->efer | EFER_LMA :
 					 mode->efer & ~EFER_LMA);
-	svm->vcpu.rip += len;
+	svm->vcpu.rip = long64 ? rip : (u32)rip;
 	svm_flush_tlb(&svm->vcpu);
 	return 1;
 }
 
 /*
  * Guest CR0 writes are intercepted while CD/NW are kept out of the
- * hardware and while EFER.LME is set.  With LME, we do the write: paging
- * switches must not reach the CPU (svm_write_efer()), and clearing PG from
- * 64-bit code must raise #GP, which some emulated CPUs (QEMU's TCG) do not
- * do.  Otherwise the hiding of CD/NW ends and the CPU runs the write again.
+ * hardware and while EFER.LME is set.  With LME every write is ours to do:
+ * paging switches must not reach the CPU (svm_write_efer()), and clearing
+ * PG from 64-bit code must raise #GP, which QEMU's TCG does not do.
+ * Without LME the hiding of CD/NW ends and the CPU runs the write again.
  */
 static int svm_exit_cr0_write(struct svm_vcpu *svm)
 {
@@ -268,11 +276,15 @@ static int svm_exit_cr0_write(struct svm_vcpu *svm)
 	u64 cr0;
 
 	mvx_ops->get_mode(&svm->vcpu, &mode);
-	if ((mode.efer & EFER_LME) &&
-	    svm_decode_cr0_write(svm, &mode, &cr0, &len))
+	if (mode.efer & EFER_LME) {
+		if (!svm_decode_cr0_write(svm, &mode, &cr0, &len))
+			return mvx_exit_internal_error(&svm->vcpu,
+						       MVX_INTERNAL_ERROR_EMULATION,
+						       svm->exit.code, mode.cr0,
+						       mode.efer);
 		return svm_emulate_cr0_write(svm, &mode, cr0, len);
+	}
 	svm->cr0_hidden = 0;
-	svm->cr0_write_passed = true;
 	svm->vmcb->control.cr_write &= ~BIT(0);
 	return 1;
 }
