@@ -272,19 +272,13 @@ static void svm_set_seg(struct svm_seg *s, u16 sel, u64 base, u32 limit,
 /*
  * Guest CR0.CD/NW would make the hardware run the guest uncached.  Like
  * KVM, run with them clear and keep what the guest was given in
- * cr0_hidden; the first guest write to CR0 (intercepted only while bits are
- * hidden) drops the shadow and is then executed by the hardware itself.
+ * cr0_hidden; the next guest write to CR0 (intercepted while bits are
+ * hidden, see svm_arm_cr0_write_intercept()) drops the shadow.
  */
 void svm_set_cr0(struct svm_vcpu *svm, u64 cr0)
 {
-	struct svm_vmcb *vmcb = svm->vmcb;
-
 	svm->cr0_hidden = cr0 & SVM_CR0_CACHE_BITS;
-	vmcb->save.cr0 = cr0 & ~SVM_CR0_CACHE_BITS;
-	if (svm->cr0_hidden)
-		vmcb->control.cr_write |= BIT(0);
-	else
-		vmcb->control.cr_write &= ~BIT(0);
+	svm->vmcb->save.cr0 = cr0 & ~SVM_CR0_CACHE_BITS;
 }
 
 static u64 svm_get_cr0(struct svm_vcpu *svm)
@@ -478,14 +472,19 @@ static u64 svm_npt_root(struct svm_vcpu *svm)
 }
 
 /*
- * While the guest has EFER.LME set, its CR0 writes exit to
- * svm_exit_cr0_write(): paging switches are ours to do, and clearing PG
- * from 64-bit code must raise #GP where QEMU's TCG would leave long mode.
+ * The one place the CR0-write intercept is set: guest CR0 writes exit to
+ * svm_exit_cr0_write() while CD/NW are hidden, and while the guest has
+ * EFER.LME set (paging switches are ours to do, and clearing PG from
+ * 64-bit code must raise #GP where QEMU's TCG would leave long mode).
  */
-static void svm_arm_cr0_write_check(struct svm_vcpu *svm)
+static void svm_arm_cr0_write_intercept(struct svm_vcpu *svm)
 {
-	if (svm_get_efer(svm) & EFER_LME)
-		svm->vmcb->control.cr_write |= BIT(0);
+	struct svm_vmcb_control *ctl = &svm->vmcb->control;
+
+	if (svm->cr0_hidden || (svm_get_efer(svm) & EFER_LME))
+		ctl->cr_write |= BIT(0);
+	else
+		ctl->cr_write &= ~BIT(0);
 }
 
 /* Guest state the core owns while we are outside the guest. */
@@ -503,7 +502,7 @@ static void svm_sync_to_vmcb(struct svm_vcpu *svm)
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->control.tsc_offset = vcpu->msrs.tsc_offset;
 	vmcb->control.ncr3 = svm_npt_root(svm);
-	svm_arm_cr0_write_check(svm);
+	svm_arm_cr0_write_intercept(svm);
 }
 
 static void svm_sync_from_vmcb(struct svm_vcpu *svm)

@@ -177,17 +177,6 @@ static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 	return 1;
 }
 
-static bool svm_is_legacy_prefix(u8 b)
-{
-	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf2: case 0xf3:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Decode the guest's write to CR0 at RIP: MOV from a register (0F 22 /0),
  * CLTS (0F 06) or LMSW from a register (0F 01 /6): the new CR0 in *cr0 and
@@ -199,15 +188,21 @@ static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 {
 	struct mvx_vcpu *vcpu = &svm->vcpu;
 	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
-	unsigned int n, i = 0, reg;
-	u8 insn[15], rex = 0, modrm;
+	u8 insn[SVM_MAX_INSN_LEN], rex = 0, modrm;
+	unsigned int n, i, reg;
+	bool lock = false;
 
 	n = svm_fetch_insn(svm, mode, insn, sizeof(insn));
-	while (i < n && svm_is_legacy_prefix(insn[i]))
-		i++;
-	if (long64 && i < n && (insn[i] & 0xf0) == 0x40)
-		rex = insn[i++];
-	if (i + 2 > n || insn[i] != 0x0f)
+	for (i = 0; i < n; i++) {
+		if (svm_seg_prefix(insn[i]) < 0 &&
+		    !svm_other_prefix(insn[i], long64))
+			break;
+		lock |= insn[i] == 0xf0;
+		/* A REX prefix counts only right before the opcode. */
+		rex = long64 && (insn[i] & 0xf0) == 0x40 ? insn[i] : 0;
+	}
+	/* LOCK MOV CR0 is AMD's MOV CR8: never a CR0 write. */
+	if (lock || i + 2 > n || insn[i] != 0x0f)
 		return false;
 	if (insn[i + 1] == 0x06) {
 		*cr0 = mode->cr0 & ~X86_CR0_TS;
@@ -285,7 +280,6 @@ static int svm_exit_cr0_write(struct svm_vcpu *svm)
 		return svm_emulate_cr0_write(svm, &mode, cr0, len);
 	}
 	svm->cr0_hidden = 0;
-	svm->vmcb->control.cr_write &= ~BIT(0);
 	return 1;
 }
 
