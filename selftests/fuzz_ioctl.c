@@ -593,41 +593,99 @@ static void op_close_or_dup(void)
 	objs[i].kind = FD_NONE;
 }
 
+enum op_kind {
+	K_OPEN, K_CLOSE_DUP, K_SYS, K_VM, K_VCPU_STATE, K_MODE, K_RUN, K_MMAP,
+	K_TOUCH, K_RACE, K_FORK, K_FILL, NR_KINDS
+};
+
+/* Out of 100; a vCPU operation without a vCPU becomes a VM operation. */
+static const struct {
+	const char *name;
+	unsigned int weight;
+} kinds[NR_KINDS] = {
+	[K_OPEN] = { "open", 3 },
+	[K_CLOSE_DUP] = { "close/dup", 3 },
+	[K_SYS] = { "system", 10 },
+	[K_VM] = { "vm", 20 },
+	[K_VCPU_STATE] = { "vcpu-state", 20 },
+	[K_MODE] = { "mode", 6 },
+	[K_RUN] = { "run", 18 },
+	[K_MMAP] = { "mmap", 5 },
+	[K_TOUCH] = { "touch", 7 },
+	[K_RACE] = { "race", 5 },
+	[K_FORK] = { "fork", 1 },
+	[K_FILL] = { "fill", 2 },
+};
+
+static struct {
+	unsigned long n;
+	uint64_t ns;
+} spent[NR_KINDS];
+
+static enum op_kind choose_kind(bool have_vcpu)
+{
+	unsigned int n = below(100);
+	enum op_kind k;
+
+	for (k = 0; k < NR_KINDS - 1 && n >= kinds[k].weight; k++)
+		n -= kinds[k].weight;
+	if (!have_vcpu && k > K_VM)
+		k = K_VM;
+	return k;
+}
+
+static void do_op(enum op_kind k, int vcpu)
+{
+	switch (k) {
+	case K_OPEN:
+		return op_open();
+	case K_CLOSE_DUP:
+		return op_close_or_dup();
+	case K_SYS:
+		return op_sys();
+	case K_VM:
+		return op_vm();
+	case K_VCPU_STATE:
+		return op_vcpu_state(vcpu);
+	case K_MODE:
+		return op_mode(vcpu);
+	case K_RUN:
+		return op_run(vcpu);
+	case K_MMAP:
+		return op_mmap(vcpu);
+	case K_TOUCH:
+		return op_touch_map();
+	case K_RACE:
+		return op_race(vcpu);
+	case K_FORK:
+		return op_fork();
+	default:
+		return fill_guest_memory();
+	}
+}
+
 static void one_op(void)
 {
 	int vcpu = pick(FD_VCPU);
-	unsigned int n = below(100);
+	enum op_kind k = choose_kind(vcpu >= 0);
+	uint64_t t0 = now_ns();
 
-	last_op = n;
+	last_op = k;
 	if (verbose > 1)
-		fprintf(stderr, "op %u vcpu %d\n", n, vcpu);
+		fprintf(stderr, "op %s vcpu %d\n", kinds[k].name, vcpu);
+	do_op(k, vcpu);
+	spent[k].n++;
+	spent[k].ns += now_ns() - t0;
+}
 
-	if (n < 3)
-		op_open();
-	else if (n < 6)
-		op_close_or_dup();
-	else if (n < 16)
-		op_sys();
-	else if (n < 36)
-		op_vm();
-	else if (vcpu < 0)
-		op_vm();
-	else if (n < 56)
-		op_vcpu_state(vcpu);
-	else if (n < 62)
-		op_mode(vcpu);
-	else if (n < 80)
-		op_run(vcpu);
-	else if (n < 85)
-		op_mmap(vcpu);
-	else if (n < 92)
-		op_touch_map();
-	else if (n < 97)
-		op_race(vcpu);
-	else if (n < 98)
-		op_fork();
-	else
-		fill_guest_memory();
+/* Where the time went, to keep the op mix affordable in slow emulators. */
+static void print_spent(void)
+{
+	enum op_kind k;
+
+	for (k = 0; k < NR_KINDS; k++)
+		printf("# %-10s %7lu ops %8.2f s\n", kinds[k].name, spent[k].n,
+		       spent[k].ns / 1e9);
 }
 
 /*
@@ -641,8 +699,8 @@ static void *watchdog(void *arg)
 	for (;;) {
 		sleep(30);
 		if (progress == seen) {
-			printf("not ok 1 fuzz_ioctl # stuck for 30 s in op %lu (kind %u)\n",
-			       progress, last_op);
+			printf("not ok 1 fuzz_ioctl # stuck for 30 s in op %lu (%s)\n",
+			       progress, kinds[last_op].name);
 			fflush(stdout);
 			_exit(1);
 		}
@@ -723,6 +781,7 @@ int main(int argc, char **argv)
 	       "%lu RUNs, %lu faults on mappings\n",
 	       ops, (now_ns() - start) / 1e9, nr_ok, nr_err, nr_runs,
 	       nr_faults);
+	print_spent();
 	printf("ok 1 fuzz_ioctl seed=%llu ops=%lu\n",
 	       (unsigned long long)seed, ops);
 	return 0;
