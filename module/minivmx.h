@@ -183,6 +183,13 @@ struct mvx_backend {
 	 */
 	void (*vcpu_enter)(struct mvx_vcpu *vcpu);
 	int (*handle_exit)(struct mvx_vcpu *vcpu);
+	/*
+	 * Right after vcpu_enter(), still with interrupts off and the guest
+	 * FPU loaded: finish an exit that needs neither sleep nor userspace
+	 * (CPUID) and return true to re-enter at once, sparing the FPU
+	 * switch; false leaves the exit to handle_exit().
+	 */
+	bool (*handle_exit_irqoff)(struct mvx_vcpu *vcpu);
 
 	void (*get_sregs)(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
 	int (*set_sregs)(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);

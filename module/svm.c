@@ -979,6 +979,7 @@ const struct mvx_backend mvx_svm_backend = {
 	.vcpu_put = svm_vcpu_put,
 	.vcpu_enter = svm_vcpu_enter,
 	.handle_exit = svm_handle_exit,
+	.handle_exit_irqoff = svm_handle_exit_irqoff,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_mode = svm_get_mode,

@@ -260,6 +260,7 @@ void svm_dump_vmcb(struct svm_vcpu *svm);
 
 /* svm_exits.c */
 int svm_handle_exit(struct mvx_vcpu *vcpu);
+bool svm_handle_exit_irqoff(struct mvx_vcpu *vcpu);
 void svm_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info);
 
 #endif /* _MINIVMX_SVM_H */

@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/uaccess.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
@@ -105,8 +106,8 @@ struct svm_prefixes {
 	bool addr_override;	/* 0x67 */
 };
 
-/* Unreadable code counts as no prefixes. */
-static void svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
+/* False if the code was unreadable: then it counts as no prefixes. */
+static bool svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
 {
 	u8 insn[SVM_MAX_INSN_LEN];
 	struct mvx_cpu_mode mode;
@@ -130,21 +131,39 @@ static void svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
 		else if (!svm_other_prefix(insn[i], long64))
 			break;
 	}
-	if (i < n)
+	if (i < n) {
 		p->len = i;
-	else
-		*p = (struct svm_prefixes) { .seg = -1 };
+		return true;
+	}
+	*p = (struct svm_prefixes) { .seg = -1 };
+	return false;
 }
 
-/* RIP after the intercepted instruction, whose opcode is @opcode_len long. */
-static u64 svm_next_rip(struct svm_vcpu *svm, unsigned int opcode_len)
+/*
+ * RIP after the intercepted instruction, whose opcode is @opcode_len long.
+ * False if its prefixes were unreadable (then it is taken to have none).
+ */
+static bool svm_find_next_rip(struct svm_vcpu *svm, unsigned int opcode_len,
+			      u64 *rip)
 {
 	struct svm_prefixes p;
+	bool found;
 
-	if (svm_caps.nrips)
-		return svm->vmcb->control.next_rip;
-	svm_scan_prefixes(svm, &p);
-	return svm->exit.rip + p.len + opcode_len;
+	if (svm_caps.nrips) {
+		*rip = svm->vmcb->control.next_rip;
+		return true;
+	}
+	found = svm_scan_prefixes(svm, &p);
+	*rip = svm->exit.rip + p.len + opcode_len;
+	return found;
+}
+
+static u64 svm_next_rip(struct svm_vcpu *svm, unsigned int opcode_len)
+{
+	u64 rip;
+
+	svm_find_next_rip(svm, opcode_len, &rip);
+	return rip;
 }
 
 static int svm_exit_inject_ud(struct svm_vcpu *svm)
@@ -493,6 +512,24 @@ void svm_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info)
 		info->name = svm_exit_names[code];
 	else
 		info->name = "?";
+}
+
+/*
+ * CPUID with interrupts off.  Without NRIP save the code is read only if
+ * that takes no host page fault; otherwise handle_exit() does it.
+ */
+bool svm_handle_exit_irqoff(struct mvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 next_rip;
+	bool found;
+
+	if (svm->exit.code != SVM_EXIT_CPUID)
+		return false;
+	pagefault_disable();
+	found = svm_find_next_rip(svm, SVM_LEN_0F, &next_rip);
+	pagefault_enable();
+	return found && mvx_handle_cpuid(vcpu, next_rip) > 0;
 }
 
 int svm_handle_exit(struct mvx_vcpu *vcpu)

@@ -70,12 +70,20 @@ static void xrstor_from(void *buf, u64 mask)
 }
 
 /*
- * Save and restore every component the host enables, whatever the guest's
- * XCR0: a guest with XCR0 = x87 may still use SSE registers.
+ * The components the guest can reach: those its XCR0 enables, plus SSE
+ * (usable with CR4.OSFXSR whatever XCR0 says) and PKRU (WRPKRU needs only
+ * CR4.PKE).  The others stay as the host left them, out of the guest's
+ * sight, and cost no save or restore.
  */
+static u64 guest_fpu_mask(struct mvx_vcpu *vcpu)
+{
+	return host_xcr0 &
+	       (vcpu->xcr0 | XFEATURE_MASK_FPSSE | XFEATURE_MASK_PKRU);
+}
+
 static void guest_fpu_load(struct mvx_vcpu *vcpu)
 {
-	xrstor_from(vcpu->xsave, host_xcr0);
+	xrstor_from(vcpu->xsave, guest_fpu_mask(vcpu));
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 }
@@ -84,7 +92,7 @@ static void guest_fpu_save(struct mvx_vcpu *vcpu)
 {
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	xsave_to(vcpu->xsave, host_xcr0);
+	xsave_to(vcpu->xsave, guest_fpu_mask(vcpu));
 }
 
 static void guest_fpu_reset(struct mvx_vcpu *vcpu)
@@ -182,20 +190,39 @@ static void flush_if_needed(struct mvx_vcpu *vcpu, int cpu)
 	vcpu->mmu_gen = gen;
 }
 
-static void vcpu_enter_guest(struct mvx_vcpu *vcpu)
+/* Anything that must see the vCPU between two entries. */
+static bool vcpu_must_leave(struct mvx_vcpu *vcpu)
 {
+	return signal_pending(current) || need_resched() ||
+	       rwsem_is_contended(&vcpu->vm->slots_sem);
+}
+
+/*
+ * Run the guest until an exit that handle_exit() must see (returns true),
+ * or until the vCPU must leave after exits it finished with interrupts off
+ * (false).  The guest FPU stays loaded across those fast exits.
+ */
+static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
+{
+	bool pending;
+
 	preempt_disable();
 	kernel_fpu_begin_mask(0);
 	local_irq_disable();
-	flush_if_needed(vcpu, smp_processor_id());
 	guest_fpu_load(vcpu);
-	trace_minivmx_entry(vcpu);
-	mvx_ops->vcpu_enter(vcpu);
+	do {
+		flush_if_needed(vcpu, smp_processor_id());
+		trace_minivmx_entry(vcpu);
+		mvx_ops->vcpu_enter(vcpu);
+		trace_minivmx_exit(vcpu);
+		vcpu->exits++;
+		pending = !mvx_ops->handle_exit_irqoff(vcpu);
+	} while (!pending && !vcpu_must_leave(vcpu));
 	guest_fpu_save(vcpu);
-	trace_minivmx_exit(vcpu);
 	local_irq_enable();
 	kernel_fpu_end();
 	preempt_enable();
+	return pending;
 }
 
 static int vcpu_run(struct mvx_vcpu *vcpu)
@@ -220,14 +247,13 @@ static int vcpu_run(struct mvx_vcpu *vcpu)
 			break;
 		}
 		/* Let the scheduler and slot updates in between entries. */
-		if (need_resched() || rwsem_is_contended(&vm->slots_sem)) {
+		if (vcpu_must_leave(vcpu)) {
 			up_read(&vm->slots_sem);
 			cond_resched();
 			down_read(&vm->slots_sem);
 		}
-		vcpu_enter_guest(vcpu);
-		vcpu->exits++;
-		ret = mvx_ops->handle_exit(vcpu);
+		if (vcpu_enter_guest(vcpu))
+			ret = mvx_ops->handle_exit(vcpu);
 	}
 	up_read(&vm->slots_sem);
 	trace_minivmx_userspace_exit(run->exit_reason, ret);

@@ -1435,6 +1435,7 @@ const struct mvx_backend mvx_vmx_backend = {
 	.vcpu_put	= vmx_vcpu_put,
 	.vcpu_enter	= vmx_vcpu_enter,
 	.handle_exit	= vmx_handle_exit,
+	.handle_exit_irqoff = vmx_handle_exit_irqoff,
 	.get_sregs	= vmx_get_sregs,
 	.set_sregs	= vmx_set_sregs,
 	.get_mode	= vmx_get_mode,

@@ -210,6 +210,7 @@ void vmx_dump_vmcs(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
 int vmx_handle_exit(struct mvx_vcpu *vcpu);
+bool vmx_handle_exit_irqoff(struct mvx_vcpu *vcpu);
 void vmx_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info);
 
 #endif /* _MVX_VMX_H */

@@ -348,6 +348,16 @@ void vmx_exit_info(struct mvx_vcpu *vcpu, struct mvx_exit_info *info)
 	}
 }
 
+/* CPUID needs nothing that sleeps: finish it with interrupts off. */
+bool vmx_handle_exit_irqoff(struct mvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vmx->exit.vmfail || vmx->exit.reason != EXIT_REASON_CPUID)
+		return false;
+	return vmx_exit_cpuid(vmx) > 0;
+}
+
 int vmx_handle_exit(struct mvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
