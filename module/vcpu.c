@@ -210,14 +210,26 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	kernel_fpu_begin_mask(0);
 	local_irq_disable();
 	guest_fpu_load(vcpu);
-	do {
+	for (;;) {
 		flush_if_needed(vcpu, smp_processor_id());
 		trace_minivmx_entry(vcpu);
 		mvx_ops->vcpu_enter(vcpu);
 		trace_minivmx_exit(vcpu);
 		vcpu->exits++;
 		pending = !mvx_ops->handle_exit_irqoff(vcpu);
-	} while (!pending && !vcpu_must_leave(vcpu));
+		if (pending)
+			break;
+		/*
+		 * Host interrupts normally end the guest's stay with an exit
+		 * of their own, but not on every CPU (Bochs holds them while
+		 * the guest has IF=0): let them in between fast exits.  The
+		 * kernel-FPU section keeps their handlers off the FPU.
+		 */
+		local_irq_enable();
+		local_irq_disable();
+		if (vcpu_must_leave(vcpu))
+			break;
+	}
 	guest_fpu_save(vcpu);
 	local_irq_enable();
 	kernel_fpu_end();
