@@ -86,57 +86,65 @@ static bool svm_other_prefix(u8 b, bool long64)
 	}
 }
 
-#define SVM_SHORT_FETCH		4
-
-static bool svm_all_prefixes(const u8 *insn, unsigned int n, bool long64)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (svm_seg_prefix(insn[i]) < 0 && insn[i] != 0x67 &&
-		    !svm_other_prefix(insn[i], long64))
-			return false;
-	return true;
-}
-
-/* What the prefixes in front of the opcode at the exit RIP say. */
+/* What the prefixes in front of an opcode say. */
 struct svm_prefixes {
 	unsigned int len;	/* bytes of prefixes */
 	int seg;		/* last segment override, or -1 */
 	bool addr_override;	/* 0x67 */
+	bool lock;		/* 0xf0 */
+	u8 rex;			/* the REX prefix right before the opcode, or 0 */
 };
 
-/* False if the code was unreadable: then it counts as no prefixes. */
-static bool svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
+/*
+ * Walk the prefixes at the start of @insn.  False if all @n bytes are
+ * prefixes, no opcode in sight: then *p says "no prefixes".
+ */
+static bool svm_parse_prefixes(const u8 *insn, unsigned int n, bool long64,
+			       struct svm_prefixes *p)
 {
-	u8 insn[SVM_MAX_INSN_LEN];
-	struct mvx_cpu_mode mode;
-	unsigned int n, i;
-	bool long64;
+	unsigned int i;
 
 	*p = (struct svm_prefixes) { .seg = -1 };
-	svm_get_mode(&svm->vcpu, &mode);
-	long64 = (mode.efer & EFER_LMA) && mode.cs_l;
-	/* Most instructions have at most one prefix: read a few bytes first. */
-	n = svm_fetch_insn(svm, &mode, insn, SVM_SHORT_FETCH);
-	if (n == SVM_SHORT_FETCH && svm_all_prefixes(insn, n, long64))
-		n = svm_fetch_insn(svm, &mode, insn, sizeof(insn));
 	for (i = 0; i < n; i++) {
 		int s = svm_seg_prefix(insn[i]);
 
 		if (s >= 0)
 			p->seg = s;
-		else if (insn[i] == 0x67)
-			p->addr_override = true;
 		else if (!svm_other_prefix(insn[i], long64))
 			break;
+		p->addr_override |= insn[i] == 0x67;
+		p->lock |= insn[i] == 0xf0;
+		/* A REX prefix counts only right before the opcode. */
+		p->rex = long64 && (insn[i] & 0xf0) == 0x40 ? insn[i] : 0;
 	}
-	if (i < n) {
-		p->len = i;
+	if (i == n) {
+		*p = (struct svm_prefixes) { .seg = -1 };
+		return false;
+	}
+	p->len = i;
+	return true;
+}
+
+#define SVM_SHORT_FETCH		4
+
+/* The prefixes at the exit RIP; false if the code was unreadable. */
+static bool svm_scan_prefixes(struct svm_vcpu *svm, struct svm_prefixes *p)
+{
+	u8 insn[SVM_MAX_INSN_LEN];
+	struct mvx_cpu_mode mode;
+	unsigned int n;
+	bool long64;
+
+	svm_get_mode(&svm->vcpu, &mode);
+	long64 = (mode.efer & EFER_LMA) && mode.cs_l;
+	/* Most instructions have at most one prefix: read a few bytes first. */
+	n = svm_fetch_insn(svm, &mode, insn, SVM_SHORT_FETCH);
+	if (svm_parse_prefixes(insn, n, long64, p))
 		return true;
-	}
-	*p = (struct svm_prefixes) { .seg = -1 };
-	return false;
+	if (n < SVM_SHORT_FETCH)
+		return false;
+	n = svm_fetch_insn(svm, &mode, insn, sizeof(insn));
+	return svm_parse_prefixes(insn, n, long64, p);
 }
 
 /*
@@ -207,21 +215,17 @@ static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 {
 	struct mvx_vcpu *vcpu = &svm->vcpu;
 	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
-	u8 insn[SVM_MAX_INSN_LEN], rex = 0, modrm;
+	u8 insn[SVM_MAX_INSN_LEN], rex, modrm;
+	struct svm_prefixes p;
 	unsigned int n, i, reg;
-	bool lock = false;
 
 	n = svm_fetch_insn(svm, mode, insn, sizeof(insn));
-	for (i = 0; i < n; i++) {
-		if (svm_seg_prefix(insn[i]) < 0 &&
-		    !svm_other_prefix(insn[i], long64))
-			break;
-		lock |= insn[i] == 0xf0;
-		/* A REX prefix counts only right before the opcode. */
-		rex = long64 && (insn[i] & 0xf0) == 0x40 ? insn[i] : 0;
-	}
 	/* LOCK MOV CR0 is AMD's MOV CR8: never a CR0 write. */
-	if (lock || i + 2 > n || insn[i] != 0x0f)
+	if (!svm_parse_prefixes(insn, n, long64, &p) || p.lock)
+		return false;
+	i = p.len;
+	rex = p.rex;
+	if (i + 2 > n || insn[i] != 0x0f)
 		return false;
 	if (insn[i + 1] == 0x06) {
 		*cr0 = mode->cr0 & ~X86_CR0_TS;
