@@ -323,16 +323,19 @@ TEST_F(vcpu, fpu_reset_and_roundtrip)
 
 TEST_F(vcpu, fpu_bad_mxcsr)
 {
-	struct mvx_fpu f;
+	struct mvx_fpu f, g;
 
 	if (mvx_is_kvm())
 		SKIP(return, "KVM stores MXCSR unchecked");
 	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_GET_FPU, &f));
 	f.mxcsr = 0xffff0000;
-	/* Must not reach XRSTOR: refused, or the guest still runs. */
-	if (ioctl(self->vcpu.fd, MVX_SET_FPU, &f) == -1) {
-		EXPECT_EQ(EINVAL, errno);
-	}
+	f.fcw = 0x27f;
+	/* Reserved MXCSR bits would make XRSTOR fault: refused, all of it. */
+	ASSERT_EQ(-1, ioctl(self->vcpu.fd, MVX_SET_FPU, &f));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_GET_FPU, &g));
+	EXPECT_EQ(0x1f80, g.mxcsr);
+	EXPECT_EQ(0x37f, g.fcw);
 	guest_load(&self->vm, CODE_GPA, halt_guest_start, halt_guest_end);
 	ASSERT_EQ(0, vcpu_set_mode(&self->vcpu, MODE_REAL, CODE_GPA));
 	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
