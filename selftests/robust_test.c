@@ -2,13 +2,14 @@
 /*
  * Issue 8: hostile guests and leaks.  A guest that writes MSRs, loads
  * garbage into control registers, executes VMX/SVM instructions itself or
- * jumps to unbacked memory ends in an injected fault or a defined exit;
+ * jumps to unbacked memory gets the one outcome the test names for each
+ * attack: a given fault injected, a given exit, or nothing, state intact;
  * a guest scanning its physical address space sees only its own slots;
  * creating and destroying 1,000 VMs leaves memory, slabs and pinned pages
  * where they were.
  */
-#include <errno.h>
 #include <cpuid.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
