@@ -23,6 +23,14 @@ void mvx_vm_get(struct mvx_vm *vm)
 	refcount_inc(&vm->refs);
 }
 
+/*
+ * Runs in the release of the VM's last file (its fd, a vCPU fd or a vCPU's
+ * mapped run page), which a user task does inside close() or munmap(), or
+ * while exiting, before its parent can reap it.  Nothing below is left to
+ * a worker, so VMX/SVM is off again (mvx_hw_put) when that returns: a
+ * kvm_intel/kvm_amd loaded right after our last VM is gone finds it free
+ * (run_tests' coexistence check shows any retry it needed).
+ */
 static void mvx_vm_destroy(struct mvx_vm *vm)
 {
 	unsigned int i;
