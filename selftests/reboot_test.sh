@@ -37,6 +37,8 @@ for p in $pids; do
 	fi
 done
 echo "reboot_test: $ncpu vCPUs in each of 2 VMs spinning; going down ($how)"
+# Let the UART drain that line: the reset drops what is still buffered.
+sleep 1
 case $how in
 reboot)
 	reboot -f ;;
