@@ -9,7 +9,6 @@
 extern unsigned int mvx_max_vcpus;
 
 /* main.c */
-bool mvx_hw_usable(void);
 long mvx_check_extension(unsigned long ext);
 
 /* vm.c */

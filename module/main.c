@@ -14,6 +14,7 @@
 #include <linux/reboot.h>
 #include <linux/syscore_ops.h>
 #include <linux/uidgid.h>
+#include <asm/reboot.h>
 #include "core.h"
 
 static unsigned int mode = 0600;
@@ -32,35 +33,52 @@ static DEFINE_MUTEX(hw_lock);
 static unsigned int hw_users;
 static int hw_cpuhp_state;
 static bool hw_rebooting;
+/* Set once VMX/SVM went away underneath us; never cleared. */
+static bool hw_lost;
 static DEFINE_PER_CPU(bool, hw_enabled);
 
+/*
+ * Both steps with interrupts off: KVM (6.1) turns VMX/SVM on and off from
+ * function-call IPIs, and our reboot notifier does too.  Between the test
+ * "is CR4.VMXE / EFER.SVME already set?" in cpu_enable() and the setting,
+ * an IPI could make both hypervisors believe they own the CPU, and the
+ * loser would clear the bit underneath the winner.
+ */
 static int hw_enable_this_cpu(void)
 {
+	unsigned long flags;
 	int ret = 0;
 
-	preempt_disable();
-	if (!this_cpu_read(hw_enabled)) {
+	local_irq_save(flags);
+	if (READ_ONCE(hw_lost)) {
+		ret = -EIO;
+	} else if (!this_cpu_read(hw_enabled)) {
 		ret = mvx_ops->cpu_enable();
 		if (!ret)
 			this_cpu_write(hw_enabled, true);
 	}
-	preempt_enable();
+	local_irq_restore(flags);
 	return ret;
 }
 
 static void hw_disable_this_cpu(void *unused)
 {
-	preempt_disable();
+	unsigned long flags;
+
+	local_irq_save(flags);
 	if (this_cpu_read(hw_enabled)) {
 		mvx_ops->cpu_disable();
 		this_cpu_write(hw_enabled, false);
 	}
-	preempt_enable();
+	local_irq_restore(flags);
 }
 
 static int hw_cpu_online(unsigned int cpu)
 {
-	return hw_enable_this_cpu();
+	int ret = hw_enable_this_cpu();
+
+	/* Our VMs are dead after a loss: do not keep the CPU from coming up. */
+	return ret == -EIO ? 0 : ret;
 }
 
 static int hw_cpu_offline(unsigned int cpu)
@@ -75,7 +93,7 @@ int mvx_hw_get(void)
 	int ret = 0;
 
 	mutex_lock(&hw_lock);
-	if (hw_rebooting) {
+	if (hw_rebooting || READ_ONCE(hw_lost)) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -107,14 +125,31 @@ void mvx_hw_put(void)
 
 bool mvx_hw_usable(void)
 {
-	return !READ_ONCE(hw_rebooting);
+	return !READ_ONCE(hw_rebooting) && !READ_ONCE(hw_lost);
+}
+
+void mvx_hw_fault(const char *insn)
+{
+	bool expected = READ_ONCE(hw_rebooting) || READ_ONCE(hw_lost);
+
+	WRITE_ONCE(hw_lost, true);
+	if (!expected)
+		pr_err("%s faulted on CPU %d: %s was turned off underneath minivmx, its VMs stop (EIO)\n",
+		       insn, raw_smp_processor_id(), mvx_ops->name);
+}
+
+int mvx_exit_hw_lost(struct mvx_vcpu *vcpu)
+{
+	pr_err_ratelimited("vCPU %u: %s is off (reboot, kexec or an emergency): run fails with EIO\n",
+			   vcpu->id, mvx_ops->name);
+	return -EIO;
 }
 
 static int hw_reboot(struct notifier_block *nb, unsigned long code, void *p)
 {
 	/* VMXON blocks INIT; a kexec'd kernel would also find VMX on. */
 	mutex_lock(&hw_lock);
-	hw_rebooting = true;
+	WRITE_ONCE(hw_rebooting, true);
 	if (hw_users)
 		on_each_cpu(hw_disable_this_cpu, NULL, 1);
 	mutex_unlock(&hw_lock);
@@ -124,6 +159,82 @@ static int hw_reboot(struct notifier_block *nb, unsigned long code, void *p)
 static struct notifier_block hw_reboot_nb = {
 	.notifier_call = hw_reboot,
 };
+
+/*
+ * Emergency restart (sysrq b, panic) and kdump do not call reboot
+ * notifiers: the kernel calls one registered callback on every CPU instead,
+ * from NMI on all but its own.  It has a single slot, and kvm_intel (and
+ * 6.12's kvm_amd) takes it too, warning if it is taken: so we hold it only
+ * while kvm.ko is not loaded.  KVM's own callback turns VMX/SVM off on any
+ * CPU that has it on, ours included, and a kvm.ko without a vendor module
+ * runs no guest; that leaves only kvm.ko loaded alone uncovered.
+ */
+static void hw_emergency_disable(void)
+{
+	WRITE_ONCE(hw_lost, true);
+	mvx_ops->emergency_disable();
+}
+
+static bool hw_kvm_loaded;
+static bool hw_emergency_held;
+
+/* Under hw_lock. */
+static void hw_emergency_update(bool want)
+{
+	if (want == hw_emergency_held)
+		return;
+	if (want)
+		cpu_emergency_register_virt_callback(hw_emergency_disable);
+	else
+		cpu_emergency_unregister_virt_callback(hw_emergency_disable);
+	hw_emergency_held = want;
+}
+
+static int hw_module_event(struct notifier_block *nb, unsigned long state,
+			   void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, "kvm"))
+		return NOTIFY_DONE;
+	mutex_lock(&hw_lock);
+	/* COMING is sent before kvm's init, GOING after its exit. */
+	if (state == MODULE_STATE_COMING)
+		hw_kvm_loaded = true;
+	else if (state == MODULE_STATE_GOING)
+		hw_kvm_loaded = false;
+	hw_emergency_update(!hw_kvm_loaded);
+	mutex_unlock(&hw_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block hw_module_nb = {
+	.notifier_call = hw_module_event,
+};
+
+static void hw_emergency_setup(void)
+{
+	void *kvm_sym;
+
+	register_module_notifier(&hw_module_nb);
+	/* kvm.ko loaded before us: ask for one of its symbols. */
+	kvm_sym = __symbol_get("kvm_vcpu_kick");
+	if (kvm_sym)
+		__symbol_put("kvm_vcpu_kick");
+	mutex_lock(&hw_lock);
+	if (kvm_sym)
+		hw_kvm_loaded = true;
+	hw_emergency_update(!hw_kvm_loaded);
+	mutex_unlock(&hw_lock);
+}
+
+static void hw_emergency_cleanup(void)
+{
+	unregister_module_notifier(&hw_module_nb);
+	mutex_lock(&hw_lock);
+	hw_emergency_update(false);
+	mutex_unlock(&hw_lock);
+}
 
 /* Other CPUs are offline (cpuhp) by now; only the boot CPU is left. */
 static int hw_suspend_cpu(void)
@@ -340,6 +451,7 @@ static int __init mvx_init(void)
 	}
 	preempt_notifier_inc();
 	register_reboot_notifier(&hw_reboot_nb);
+	hw_emergency_setup();
 	hw_syscore_register();
 	pr_info("loaded, %s backend\n", mvx_ops->name);
 	return 0;
@@ -348,6 +460,7 @@ static int __init mvx_init(void)
 static void __exit mvx_exit(void)
 {
 	hw_syscore_unregister();
+	hw_emergency_cleanup();
 	unregister_reboot_notifier(&hw_reboot_nb);
 	mvx_device_unregister();
 	preempt_notifier_dec();

@@ -15,6 +15,7 @@
 #include <linux/refcount.h>
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
+#include <asm/asm.h>
 #include "../uapi/minivmx.h"
 
 #define MVX_MAX_VCPUS		64	/* per VM; also the bound on vCPU ids */
@@ -167,8 +168,13 @@ struct mvx_backend {
 	u64 pt_write_bit;
 
 	int (*probe)(void);		/* -ENODEV plus one dmesg line if unusable */
-	int (*cpu_enable)(void);	/* on the calling CPU, preemption off */
-	void (*cpu_disable)(void);	/* on the calling CPU, preemption off */
+	int (*cpu_enable)(void);	/* on the calling CPU, interrupts off */
+	void (*cpu_disable)(void);	/* on the calling CPU, interrupts off */
+	/*
+	 * Reboot, kexec or crash: turn VMX/SVM off on this CPU from any
+	 * context (NMI included), taking no lock and sleeping never.
+	 */
+	void (*emergency_disable)(void);
 
 	int (*vcpu_init)(struct mvx_vcpu *vcpu);	/* architectural reset state */
 	void (*vcpu_destroy)(struct mvx_vcpu *vcpu);
@@ -235,9 +241,25 @@ int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
 /* Second-level page table: physical address of the root, for EPTP/nCR3. */
 phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm);
 
+/*
+ * In an asm goto: a fault at local label 1 continues at the C label
+ * @label ("%l[name]").  The extable entry points at a jump placed after
+ * the instruction because the entry cannot name a C label directly.
+ */
+#define MVX_ASM_FIXUP(label)	\
+	"jmp 3f\n2: jmp " label "\n3:\n\t" _ASM_EXTABLE(1b, 2b)
+
 /* CPUs enabled for virtualization while any VM exists. */
 int mvx_hw_get(void);
 void mvx_hw_put(void);
+bool mvx_hw_usable(void);
+/*
+ * A VMX/SVM instruction faulted: virtualization was turned off underneath
+ * us (reboot, kexec, an emergency).  Any context.  From then on every vCPU
+ * run fails with EIO: mvx_exit_hw_lost() says so and returns -EIO.
+ */
+void mvx_hw_fault(const char *insn);
+int mvx_exit_hw_lost(struct mvx_vcpu *vcpu);
 
 static inline u64 mvx_reg(struct mvx_vcpu *vcpu, enum mvx_gpr reg)
 {

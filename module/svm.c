@@ -86,14 +86,30 @@ static DEFINE_MUTEX(svm_maps_lock);
 static unsigned int svm_maps_users;
 static struct page *svm_iopm, *svm_msrpm;
 
-static inline void svm_clgi(void)
+/*
+ * CLGI and STGI raise #UD once EFER.SVME is clear, and SVM can be turned
+ * off underneath a vCPU (our reboot notifier, the kernel's emergency
+ * callback): the fault stops our VMs (mvx_hw_fault()), never an oops.
+ */
+static __always_inline bool svm_clgi(void)
 {
-	asm volatile("clgi" ::: "memory");
+	asm goto("1: clgi\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : : "memory" : fault);
+	return true;
+fault:
+	mvx_hw_fault("clgi");
+	return false;
 }
 
-static inline void svm_stgi(void)
+static __always_inline void svm_stgi(void)
 {
-	asm volatile("stgi" ::: "memory");
+	asm goto("1: stgi\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : : "memory" : fault);
+	return;
+fault:
+	mvx_hw_fault("stgi");
 }
 
 /* ---- probe and per-CPU enable ------------------------------------------ */
@@ -165,6 +181,7 @@ static void svm_free_cpu_pages(struct svm_cpu *c)
 	c->host_vmcb = NULL;
 }
 
+/* Interrupts off (hw_enable_this_cpu()): see there why. */
 static int svm_cpu_enable(void)
 {
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpu);
@@ -178,7 +195,6 @@ static int svm_cpu_enable(void)
 		       smp_processor_id());
 		return -EBUSY;
 	}
-	/* Preemption is off here, possibly in an IPI: no sleeping allocation. */
 	c->hsave = alloc_page(GFP_ATOMIC | __GFP_ZERO);
 	c->host_vmcb = alloc_page(GFP_ATOMIC | __GFP_ZERO);
 	if (!c->hsave || !c->host_vmcb) {
@@ -201,6 +217,7 @@ static int svm_cpu_enable(void)
 	return 0;
 }
 
+/* Interrupts off (hw_disable_this_cpu()). */
 static void svm_cpu_disable(void)
 {
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpu);
@@ -213,6 +230,27 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 	svm_free_cpu_pages(c);
 	c->enabled = false;
+}
+
+/*
+ * From the kernel's emergency callback, possibly in NMI.  GIF is set first:
+ * a crash between CLGI and STGI would otherwise keep INIT and NMI blocked
+ * in the next kernel.  The pages stay allocated: no freeing in NMI.
+ */
+static void svm_emergency_disable(void)
+{
+	struct svm_cpu *c = this_cpu_ptr(&svm_cpu);
+	u64 efer;
+
+	if (!READ_ONCE(c->enabled))
+		return;
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		svm_stgi();
+		wrmsrl(MSR_VM_HSAVE_PA, 0);
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	}
+	WRITE_ONCE(c->enabled, false);
 }
 
 /* ---- permission maps --------------------------------------------------- */
@@ -579,7 +617,7 @@ static void svm_record_exit(struct svm_vcpu *svm)
 	e->int_info = ctl->exit_int_info;
 	ctl->tlb_control = 0;
 	ctl->event_inj = 0;
-	if (e->code == SVM_EXIT_INVALID) {
+	if (e->code == SVM_EXIT_INVALID || e->code == MVX_SVM_EXIT_LOST) {
 		/* Nothing ran: the core's registers are still the truth. */
 		e->rip = svm->vcpu.rip;
 		return;
@@ -595,8 +633,10 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpu);
 	bool tsc_aux;
 
-	if (WARN_ON_ONCE(!c->enabled)) {
-		svm->exit.code = SVM_EXIT_INVALID;
+	/* Interrupts are off: nothing turns SVM off on this CPU from here. */
+	if (unlikely(!c->enabled || !mvx_hw_usable())) {
+		svm->exit.code = MVX_SVM_EXIT_LOST;
+		svm->exit.rip = vcpu->rip;
 		return;
 	}
 	svm_assign_asid(svm, c);
@@ -612,17 +652,23 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	if (tsc_aux)
 		wrmsrl(MSR_TSC_AUX, (u32)vcpu->msrs.tsc_aux);
 
-	svm_clgi();
-	if (svm->guest_owns_dr)
-		svm_load_guest_dr(svm);
-	mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa, page_to_phys(c->host_vmcb));
-	svm_restore_host_dr(svm);
-	svm_stgi();
+	/* Still there after mvx_svm_vmrun() if a fault skipped VMRUN. */
+	svm->vmcb->control.exit_code = MVX_SVM_EXIT_LOST;
+	if (svm_clgi()) {
+		if (svm->guest_owns_dr)
+			svm_load_guest_dr(svm);
+		mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa,
+			      page_to_phys(c->host_vmcb));
+		svm_restore_host_dr(svm);
+		svm_stgi();
+	}
 
 	if (tsc_aux)
 		wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);
 
 	svm_record_exit(svm);
+	if (svm->exit.code == MVX_SVM_EXIT_LOST)
+		mvx_hw_fault("vmsave/vmload/vmrun");
 }
 
 /* ---- guest state for userspace ----------------------------------------- */
@@ -973,6 +1019,7 @@ const struct mvx_backend mvx_svm_backend = {
 	.probe = svm_probe,
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
+	.emergency_disable = svm_emergency_disable,
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_load = svm_vcpu_load,

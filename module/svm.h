@@ -207,6 +207,12 @@ struct svm_caps {
 extern struct svm_caps svm_caps;
 
 /* Why the guest last left, in one place for the dispatcher (and traces). */
+/*
+ * Our own exit code, which the CPU never writes: SVM was off (a fault
+ * skipped VMRUN, or it was already off at entry).  The run fails with EIO.
+ */
+#define MVX_SVM_EXIT_LOST	0xfffffff0ULL
+
 struct svm_exit {
 	u64 code;
 	u64 info1;

@@ -52,8 +52,10 @@ SYM_FUNC_START(mvx_svm_vmrun)
 
 	/* Host FS/GS/TR/LDTR and syscall MSRs out, the guest's in. */
 	mov	%rdx, %rax
+.Lvmsave_host:
 	vmsave	%rax
 	mov	%rsi, %rax
+.Lvmload_guest:
 	vmload	%rax
 
 	mov	RCX(%rdi), %rcx
@@ -79,7 +81,9 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	 * IF = 1 here lets no interrupt into this code.
 	 */
 	sti
+.Lvmrun:
 	vmrun	%rax
+.Lvmrun_fault:
 	cli
 
 	/* Guest RDI out first: its register is needed for the gprs pointer. */
@@ -101,9 +105,13 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	pop	RDI(%rdi)
 
 	mov	SLOT_VMCB(%rsp), %rax
+.Lvmsave_guest:
 	vmsave	%rax
+.Lvmsave_guest_done:
 	mov	SLOT_HOST_VMCB(%rsp), %rax
+.Lvmload_host:
 	vmload	%rax
+.Lvmload_host_done:
 
 	/* Leave no guest value in a register for speculation to use. */
 	xor	%ecx, %ecx
@@ -118,6 +126,7 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	/* The guest may have filled the return stack buffer: overwrite it. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 
+.Lsvm_out:
 	add	$24, %rsp
 	pop	%rbx
 	pop	%r12
@@ -126,4 +135,18 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	pop	%r15
 	pop	%rbp
 	RET
+
+	/*
+	 * SVM turned off underneath us (#UD; the caller sees the exit code it
+	 * planted, MVX_SVM_EXIT_LOST).  Before VMLOAD of the guest nothing is
+	 * changed yet: just return.  Once that VMLOAD has run SVME was set
+	 * and GIF is 0, which holds off even NMIs, so the later instructions
+	 * cannot lose SVM; their entries only keep every one of them covered,
+	 * and go on along the normal path.
+	 */
+	_ASM_EXTABLE(.Lvmsave_host, .Lsvm_out)
+	_ASM_EXTABLE(.Lvmload_guest, .Lsvm_out)
+	_ASM_EXTABLE(.Lvmrun, .Lvmrun_fault)
+	_ASM_EXTABLE(.Lvmsave_guest, .Lvmsave_guest_done)
+	_ASM_EXTABLE(.Lvmload_host, .Lvmload_host_done)
 SYM_FUNC_END(mvx_svm_vmrun)

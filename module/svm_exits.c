@@ -541,6 +541,8 @@ int svm_handle_exit(struct mvx_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 code = svm->exit.code;
 
+	if (code == MVX_SVM_EXIT_LOST)
+		return mvx_exit_hw_lost(vcpu);
 	if (code == SVM_EXIT_INVALID)
 		return svm_exit_invalid(svm);
 	if (code <= SVM_EXIT_MAX && svm_exit_handlers[code])

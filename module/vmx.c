@@ -74,6 +74,12 @@ static u64 vmx_cr0_mask, vmx_cr4_mask;
 
 /* ---- VMX instructions ---------------------------------------------- */
 
+/*
+ * Every VMX instruction has an exception-table entry: outside VMX operation
+ * it raises #UD, and VMX can be turned off underneath a vCPU (our reboot
+ * notifier, the kernel's emergency callback, kexec).  The fault is then an
+ * error that stops our VMs (mvx_hw_fault()), never an oops.
+ */
 void vmx_vmwrite_error(unsigned long field, u64 val)
 {
 	pr_err_ratelimited("vmwrite %#lx = %#llx failed, error %llu\n",
@@ -84,10 +90,7 @@ static int vmx_vmxon(u64 pa)
 {
 	asm goto("1: vmxon %[pa]\n\t"
 		 "jbe %l[fail]\n\t"
-		 "jmp 3f\n"
-		 "2: jmp %l[fault]\n"
-		 "3:\n\t"
-		 _ASM_EXTABLE(1b, 2b)
+		 MVX_ASM_FIXUP("%l[fault]")
 		 : : [pa] "m" (pa) : "memory", "cc" : fail, fault);
 	return 0;
 fail:
@@ -96,53 +99,68 @@ fault:
 	return -EFAULT;
 }
 
-static int vmx_vmxoff(void)
+static void vmx_vmxoff(void)
 {
 	asm goto("1: vmxoff\n\t"
-		 "jmp 3f\n"
-		 "2: jmp %l[fault]\n"
-		 "3:\n\t"
-		 _ASM_EXTABLE(1b, 2b)
+		 MVX_ASM_FIXUP("%l[fault]")
 		 : : : "memory", "cc" : fault);
-	return 0;
+	return;
 fault:
-	return -EFAULT;
+	mvx_hw_fault("vmxoff");
 }
 
 static void vmx_vmclear(u64 pa)
 {
-	bool fail;
-
-	asm volatile("vmclear %[pa]" CC_SET(be)
-		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
-	if (fail)
-		pr_err_ratelimited("vmclear %#llx failed\n", pa);
+	asm goto("1: vmclear %[pa]\n\t"
+		 "jbe %l[fail]\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : [pa] "m" (pa) : "memory", "cc" : fail, fault);
+	return;
+fail:
+	pr_err_ratelimited("vmclear %#llx failed\n", pa);
+	return;
+fault:
+	mvx_hw_fault("vmclear");
 }
 
 static void vmx_vmptrld(u64 pa)
 {
-	bool fail;
-
-	asm volatile("vmptrld %[pa]" CC_SET(be)
-		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
-	if (fail)
-		pr_err_ratelimited("vmptrld %#llx failed\n", pa);
+	asm goto("1: vmptrld %[pa]\n\t"
+		 "jbe %l[fail]\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : [pa] "m" (pa) : "memory", "cc" : fail, fault);
+	return;
+fail:
+	pr_err_ratelimited("vmptrld %#llx failed\n", pa);
+	return;
+fault:
+	mvx_hw_fault("vmptrld");
 }
 
 static void vmx_invept(unsigned long type, u64 eptp)
 {
 	struct { u64 eptp, zero; } desc = { eptp, 0 };
 
-	asm volatile("invept %[desc], %[type]"
-		     : : [desc] "m" (desc), [type] "r" (type) : "memory", "cc");
+	asm goto("1: invept %[desc], %[type]\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : [desc] "m" (desc), [type] "r" (type)
+		 : "memory", "cc" : fault);
+	return;
+fault:
+	mvx_hw_fault("invept");
 }
 
 static void vmx_invvpid(unsigned long type, u16 vpid)
 {
 	struct { u64 vpid, gva; } desc = { vpid, 0 };
 
-	asm volatile("invvpid %[desc], %[type]"
-		     : : [desc] "m" (desc), [type] "r" (type) : "memory", "cc");
+	asm goto("1: invvpid %[desc], %[type]\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : [desc] "m" (desc), [type] "r" (type)
+		 : "memory", "cc" : fault);
+	return;
+fault:
+	mvx_hw_fault("invvpid");
 }
 
 static void vmx_flush_vpid(struct vmx_vcpu *vmx)
@@ -351,6 +369,9 @@ static int vmx_probe(void)
 	if (r)
 		return r;
 	vmx_probe_fixed_bits();
+	/* Once, not per VMXON: after a loss VMCSs may stay listed (below). */
+	for_each_possible_cpu(r)
+		INIT_LIST_HEAD(&per_cpu(vmx_cpu, r).loaded);
 	pr_info("VMX: revision %#x, pin %#x proc %#x proc2 %#x exit %#x entry %#x, ept/vpid cap %#llx, preemption timer %s\n",
 		vmx_caps.revision, vmx_caps.pin, vmx_caps.proc, vmx_caps.proc2,
 		vmx_caps.exit, vmx_caps.entry, vmx_caps.ept_vpid,
@@ -360,34 +381,36 @@ static int vmx_probe(void)
 
 /* ---- VMXON / VMXOFF per CPU ------------------------------------------ */
 
+/* Interrupts off (hw_enable_this_cpu()): see there why. */
 static int vmx_cpu_enable(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 	int cpu = smp_processor_id();
+	void *region;
 	int r;
 
 	if (vc->on)
 		return 0;
-	if (cr4_read_shadow() & X86_CR4_VMXE) {
+	/* Another hypervisor may not keep the kernel's CR4 shadow. */
+	if ((cr4_read_shadow() | __read_cr4()) & X86_CR4_VMXE) {
 		pr_err("CPU %d: CR4.VMXE already set, another hypervisor (kvm_intel?) owns VMX\n",
 		       cpu);
 		return -EBUSY;
 	}
-	vc->vmxon_region = (void *)__get_free_page(GFP_ATOMIC | __GFP_ZERO);
-	if (!vc->vmxon_region)
+	region = (void *)__get_free_page(GFP_ATOMIC | __GFP_ZERO);
+	if (!region)
 		return -ENOMEM;
-	*(u32 *)vc->vmxon_region = vmx_caps.revision;
+	*(u32 *)region = vmx_caps.revision;
 
 	cr4_set_bits(X86_CR4_VMXE);
-	r = vmx_vmxon(__pa(vc->vmxon_region));
+	r = vmx_vmxon(__pa(region));
 	if (r) {
 		cr4_clear_bits(X86_CR4_VMXE);
-		free_page((unsigned long)vc->vmxon_region);
-		vc->vmxon_region = NULL;
+		free_page((unsigned long)region);
 		pr_err("CPU %d: VMXON failed (%d)\n", cpu, r);
 		return -EIO;
 	}
-	INIT_LIST_HEAD(&vc->loaded);
+	vc->vmxon_region = region;
 	vc->current_vmcs = NULL;
 	vc->on = true;
 	return 0;
@@ -411,23 +434,42 @@ static void vmx_vmcs_clear_local(void *arg)
 	WRITE_ONCE(vmx->vmcs_cpu, -1);
 }
 
+/* Interrupts off (hw_disable_this_cpu()). */
 static void vmx_cpu_disable(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 	struct vmx_vcpu *vmx, *tmp;
-	unsigned long flags;
 
 	if (!vc->on)
 		return;
-	local_irq_save(flags);
 	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded_link)
 		vmx_vmcs_clear_local(vmx);
 	vmx_vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 	vc->on = false;
-	local_irq_restore(flags);
 	free_page((unsigned long)vc->vmxon_region);
 	vc->vmxon_region = NULL;
+}
+
+/*
+ * From the kernel's emergency callback, possibly in NMI: the CPU is about
+ * to halt or jump into a new kernel.  VMCLEAR writes the active VMCSs back
+ * to memory (a kdump kernel sees them), VMXOFF lets INIT in again.  The
+ * list may be caught mid-update by the NMI; a VMCLEAR that faults is
+ * harmless.  The VMXON region is left allocated: no freeing in NMI.
+ */
+static void vmx_emergency_disable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct vmx_vcpu *vmx;
+
+	if (!READ_ONCE(vc->on) || !(__read_cr4() & X86_CR4_VMXE))
+		return;
+	list_for_each_entry(vmx, &vc->loaded, loaded_link)
+		vmx_vmclear(vmx->vmcs_pa);
+	vmx_vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+	WRITE_ONCE(vc->on, false);
 }
 
 /* ---- VMCS contents: controls, host state, guest state --------------- */
@@ -1058,6 +1100,12 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 	unsigned long host_dr7;
 	int r;
 
+	/* Interrupts are off: nothing turns VMX off on this CPU from here. */
+	if (unlikely(!this_cpu_ptr(&vmx_cpu)->on || !mvx_hw_usable())) {
+		memset(&vmx->exit, 0, sizeof(vmx->exit));
+		vmx->exit.vmfail = MVX_VMX_LOST;
+		return;
+	}
 	vmx_sync_entry_state(vmx);
 	host_dr7 = native_get_debugreg(7);
 
@@ -1070,6 +1118,12 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, vmx->host.debugctl);
 
 	memset(&vmx->exit, 0, sizeof(vmx->exit));
+	if (r == MVX_VMX_LOST) {
+		/* An NMI (the kernel's emergency callback) turned VMX off. */
+		mvx_hw_fault("vmlaunch/vmresume");
+		vmx->exit.vmfail = r;
+		return;
+	}
 	if (r != MVX_VMX_EXITED) {
 		vmx->exit.vmfail = r;
 		if (r == MVX_VMX_FAIL_VALID)
@@ -1429,6 +1483,7 @@ const struct mvx_backend mvx_vmx_backend = {
 	.probe		= vmx_probe,
 	.cpu_enable	= vmx_cpu_enable,
 	.cpu_disable	= vmx_cpu_disable,
+	.emergency_disable = vmx_emergency_disable,
 	.vcpu_init	= vmx_vcpu_init,
 	.vcpu_destroy	= vmx_vcpu_destroy,
 	.vcpu_load	= vmx_vcpu_load,

@@ -92,6 +92,7 @@ enum vmx_seg {
 #define MVX_VMX_EXITED			0
 #define MVX_VMX_FAIL_INVALID		1
 #define MVX_VMX_FAIL_VALID		2
+#define MVX_VMX_LOST			3	/* VMX is off: faulted, or not entered */
 
 /* What the last VM exit (or failed entry) told us: one place for traces. */
 struct vmx_exit_info {
@@ -165,24 +166,42 @@ extern bool vmx_dump_invalid_vmcs;
 
 void vmx_vmwrite_error(unsigned long field, u64 val);
 
+/*
+ * VMREAD has an output, which the kernel does not trust GCC 12's asm goto
+ * with: the fixup sets a flag instead.  A fault reads as 0.
+ */
 static __always_inline u64 vmcs_read(unsigned long field)
 {
+	unsigned long fault = 0;
 	u64 val;
 
-	asm volatile("vmread %[field], %[val]"
-		     : [val] "=rm" (val) : [field] "r" (field) : "cc");
+	asm volatile("1: vmread %[field], %[val]\n\t"
+		     "jmp 3f\n"
+		     "2: mov $1, %[fault]\n"
+		     "3:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [val] "=r" (val), [fault] "+r" (fault)
+		     : [field] "r" (field) : "cc");
+	if (unlikely(fault)) {
+		mvx_hw_fault("vmread");
+		return 0;
+	}
 	return val;
 }
 
 static __always_inline void vmcs_write(unsigned long field, u64 val)
 {
-	bool fail;
-
-	asm volatile("vmwrite %[val], %[field]" CC_SET(be)
-		     : CC_OUT(be) (fail)
-		     : [val] "rm" (val), [field] "r" (field) : "cc");
-	if (unlikely(fail))
-		vmx_vmwrite_error(field, val);
+	asm goto("1: vmwrite %[val], %[field]\n\t"
+		 "jbe %l[fail]\n\t"
+		 MVX_ASM_FIXUP("%l[fault]")
+		 : : [val] "rm" (val), [field] "r" (field) : "cc"
+		 : fail, fault);
+	return;
+fail:
+	vmx_vmwrite_error(field, val);
+	return;
+fault:
+	mvx_hw_fault("vmwrite");
 }
 
 static inline void vmcs_set_bits(unsigned long field, u64 bits)

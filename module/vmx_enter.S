@@ -7,7 +7,8 @@
  * Loads the guest's general purpose registers from gprs[] (enum mvx_gpr
  * order; RSP lives in the VMCS), executes VMRESUME if launched else
  * VMLAUNCH, and on VM exit stores the guest registers back.  Returns
- * 0 after a VM exit, 1 for VMfailInvalid, 2 for VMfailValid.
+ * 0 after a VM exit, 1 for VMfailInvalid, 2 for VMfailValid, 3 when a VMX
+ * instruction faulted because VMX is off (MVX_VMX_LOST).
  *
  * HOST_RIP is the instruction right after VMLAUNCH, so the code after a VM
  * exit is ordinary straight-line code for objtool and the unwinder: a VM
@@ -51,8 +52,10 @@ SYM_FUNC_START(mvx_vmx_run)
 
 	lea	.Lvmx_exit(%rip), %rax
 	mov	$VMCS_HOST_RIP, %ecx
+.Lvmwrite_rip:
 	vmwrite	%rax, %rcx
 	mov	$VMCS_HOST_RSP, %ecx
+.Lvmwrite_rsp:
 	vmwrite	%rsp, %rcx
 
 	/* The flags of this compare survive the MOVs below. */
@@ -75,6 +78,7 @@ SYM_FUNC_START(mvx_vmx_run)
 	mov	G_RDI(%rdi), %rdi
 
 	jz	.Lvmx_launch
+.Lvmresume:
 	vmresume
 	jmp	.Lvmx_exit
 .Lvmx_launch:
@@ -111,6 +115,15 @@ SYM_FUNC_START(mvx_vmx_run)
 	mov	$2, %eax
 	jnc	.Lvmx_out
 	mov	$1, %eax
+	jmp	.Lvmx_out
+
+	/*
+	 * VMX was turned off underneath us (#UD): the stack is as it was at
+	 * VMLAUNCH, so the common exit path unwinds it and clears the guest
+	 * values still in registers.
+	 */
+.Lvmx_fault:
+	mov	$3, %eax
 
 .Lvmx_out:
 	/* Do not leave guest values in caller-saved registers. */
@@ -130,4 +143,9 @@ SYM_FUNC_START(mvx_vmx_run)
 	pop	%r15
 	pop	%rbp
 	RET
+
+	_ASM_EXTABLE(.Lvmwrite_rip, .Lvmx_fault)
+	_ASM_EXTABLE(.Lvmwrite_rsp, .Lvmx_fault)
+	_ASM_EXTABLE(.Lvmresume, .Lvmx_fault)
+	_ASM_EXTABLE(.Lvmx_launch, .Lvmx_fault)
 SYM_FUNC_END(mvx_vmx_run)

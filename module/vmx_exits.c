@@ -363,6 +363,8 @@ int vmx_handle_exit(struct mvx_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u32 basic = (u16)vmx->exit.reason;
 
+	if (vmx->exit.vmfail == MVX_VMX_LOST)
+		return mvx_exit_hw_lost(vcpu);
 	if (vmx->exit.vmfail ||
 	    (vmx->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		return vmx_exit_failed_entry(vmx);
