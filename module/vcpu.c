@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/special_insns.h>
 #include "core.h"
 #include "trace.h"
 
@@ -31,6 +32,7 @@
 #define XSTATE_FP_SSE		0x3ULL
 
 static u64 host_xcr0;
+static bool host_pkru;		/* the kernel runs with CR4.PKE */
 static unsigned int xsave_size = 512;
 static u32 mxcsr_mask = 0xffbf;
 
@@ -44,6 +46,7 @@ void mvx_fpu_setup(void)
 		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
 		xsave_size = max(ebx, 576U);
 	}
+	host_pkru = boot_cpu_has(X86_FEATURE_OSPKE);
 }
 
 u64 mvx_host_xcr0(void)
@@ -71,14 +74,15 @@ static void xrstor_from(void *buf, u64 mask)
 
 /*
  * The components the guest can reach: those its XCR0 enables, plus SSE
- * (usable with CR4.OSFXSR whatever XCR0 says) and PKRU (WRPKRU needs only
- * CR4.PKE).  The others stay as the host left them, out of the guest's
- * sight, and cost no save or restore.
+ * (usable with CR4.OSFXSR whatever XCR0 says).  The others stay as the
+ * host left them, out of the guest's sight, and cost no save or restore.
+ * PKRU is not among them: it guards the VMM's user memory, so it is
+ * switched around each entry instead (pkru_to_guest, pkru_to_host).
  */
 static u64 guest_fpu_mask(struct mvx_vcpu *vcpu)
 {
-	return host_xcr0 &
-	       (vcpu->xcr0 | XFEATURE_MASK_FPSSE | XFEATURE_MASK_PKRU);
+	return host_xcr0 & ~XFEATURE_MASK_PKRU &
+	       (vcpu->xcr0 | XFEATURE_MASK_FPSSE);
 }
 
 static void guest_fpu_load(struct mvx_vcpu *vcpu)
@@ -105,6 +109,7 @@ static void guest_fpu_reset(struct mvx_vcpu *vcpu)
 	if (host_xcr0)
 		*(u64 *)(x + XSAVE_HDR_BV) = XSTATE_FP_SSE;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->pkru = 0;
 }
 
 static void vcpu_get_fpu(struct mvx_vcpu *vcpu, struct mvx_fpu *fpu)
@@ -198,22 +203,47 @@ static bool vcpu_must_leave(struct mvx_vcpu *vcpu)
 }
 
 /*
+ * PKRU applies to every access to user pages, the kernel's copy_to_user()
+ * and the VMM's own code included: the guest's value is in the register
+ * only from right before an entry to right after the exit.
+ */
+static void pkru_to_guest(struct mvx_vcpu *vcpu, u32 host)
+{
+	if (host_pkru && vcpu->pkru != host)
+		wrpkru(vcpu->pkru);
+}
+
+static void pkru_to_host(struct mvx_vcpu *vcpu, u32 host)
+{
+	if (!host_pkru)
+		return;
+	vcpu->pkru = rdpkru();
+	if (vcpu->pkru != host)
+		wrpkru(host);
+}
+
+/*
  * Run the guest until an exit that handle_exit() must see (returns true),
  * or until the vCPU must leave after exits it finished with interrupts off
  * (false).  The guest FPU stays loaded across those fast exits.
  */
 static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 {
+	u32 host_pkru_val = 0;
 	bool pending;
 
 	preempt_disable();
 	kernel_fpu_begin_mask(0);
 	local_irq_disable();
+	if (host_pkru)
+		host_pkru_val = rdpkru();
 	guest_fpu_load(vcpu);
 	for (;;) {
 		flush_if_needed(vcpu, smp_processor_id());
 		trace_minivmx_entry(vcpu);
+		pkru_to_guest(vcpu, host_pkru_val);
 		mvx_ops->vcpu_enter(vcpu);
+		pkru_to_host(vcpu, host_pkru_val);
 		trace_minivmx_exit(vcpu);
 		vcpu->exits++;
 		pending = !mvx_ops->handle_exit_irqoff(vcpu);
