@@ -6,11 +6,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/context_tracking.h>
 #include <linux/file.h>
+#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vtime.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/special_insns.h>
@@ -223,9 +226,50 @@ static void pkru_to_host(struct mvx_vcpu *vcpu, u32 host)
 }
 
 /*
+ * For RCU and context tracking, entering the guest is what returning to
+ * user mode is: with context tracking on for this CPU (nohz_full), RCU
+ * stops watching it until the exit; otherwise the entry is a quiescent
+ * state, so a guest that keeps the CPU holds up no grace period.  The
+ * guest runs with interrupts on, which is what lockdep and the irq-flag
+ * tracer are told.
+ */
+static __always_inline void guest_context_enter(void)
+{
+	trace_hardirqs_on_prepare();
+	lockdep_hardirqs_on_prepare();
+	if (!context_tracking_guest_enter())
+		rcu_note_context_switch(false);
+	lockdep_hardirqs_on(CALLER_ADDR0);
+}
+
+static __always_inline void guest_context_exit(void)
+{
+	lockdep_hardirqs_off(CALLER_ADDR0);
+	context_tracking_guest_exit();
+	trace_hardirqs_off_finish();
+}
+
+/*
+ * Interrupts that ended the guest's stay are taken here.  STI holds them
+ * off for one more instruction, so one sits between STI and CLI.
+ */
+static void vcpu_take_interrupts(void)
+{
+	local_irq_enable();
+	asm volatile("nop");
+	local_irq_disable();
+}
+
+/*
  * Run the guest until an exit that handle_exit() must see (returns true),
  * or until the vCPU must leave after exits it finished with interrupts off
  * (false).  The guest FPU stays loaded across those fast exits.
+ *
+ * For the rest of the kernel this is what running user code is: the
+ * task's time counts as guest time (PF_VCPU, set until the ticks that
+ * arrived in the guest have been taken), and each entry is an RCU
+ * quiescent state, or with context tracking on (nohz_full) an extended
+ * one that lasts until the exit.
  */
 static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 {
@@ -238,11 +282,14 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	if (host_pkru)
 		host_pkru_val = rdpkru();
 	guest_fpu_load(vcpu);
+	vtime_account_guest_enter();
 	for (;;) {
 		flush_if_needed(vcpu, smp_processor_id());
 		trace_minivmx_entry(vcpu);
 		pkru_to_guest(vcpu, host_pkru_val);
+		guest_context_enter();
 		mvx_ops->vcpu_enter(vcpu);
+		guest_context_exit();
 		pkru_to_host(vcpu, host_pkru_val);
 		trace_minivmx_exit(vcpu);
 		vcpu->exits++;
@@ -255,12 +302,13 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 		 * the guest has IF=0): let them in between fast exits.  The
 		 * kernel-FPU section keeps their handlers off the FPU.
 		 */
-		local_irq_enable();
-		local_irq_disable();
+		vcpu_take_interrupts();
 		if (vcpu_must_leave(vcpu))
 			break;
 	}
 	guest_fpu_save(vcpu);
+	vcpu_take_interrupts();
+	vtime_account_guest_exit();
 	local_irq_enable();
 	kernel_fpu_end();
 	preempt_enable();
