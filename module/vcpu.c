@@ -321,15 +321,19 @@ static int vcpu_run(struct mvx_vcpu *vcpu)
 	struct mvx_vm *vm = vcpu->vm;
 	int ret;
 
-	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = MVX_EXIT_INTR;
-		return -EINTR;
-	}
 	if (!mvx_hw_usable())
 		return -EIO;
 
 	down_read(&vm->slots_sem);
+	/*
+	 * The exit userspace has just served is finished first, so that
+	 * RUN with immediate_exit set flushes it into the registers.
+	 */
 	ret = mvx_complete_pending(vcpu);
+	if (ret > 0 && READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = MVX_EXIT_INTR;
+		ret = -EINTR;
+	}
 	while (ret > 0) {
 		if (signal_pending(current)) {
 			run->exit_reason = MVX_EXIT_INTR;
@@ -365,9 +369,36 @@ static void vcpu_get_regs(struct mvx_vcpu *vcpu, struct mvx_regs *r)
 	};
 }
 
+/*
+ * Where the guest's next instruction is, as the CPU sees it: a pending
+ * completion belongs to the instruction there and to no other.
+ */
+static u64 vcpu_linear_rip(struct mvx_vcpu *vcpu)
+{
+	struct mvx_cpu_mode mode;
+
+	mvx_ops->get_mode(vcpu, &mode);
+	if (mode.cs_l && (mode.efer & EFER_LMA))
+		return vcpu->rip;
+	return (u32)(mode.seg_base[MVX_CS] + vcpu->rip);
+}
+
+/*
+ * A VMM that puts the vCPU somewhere else (a reset, a jump) after an exit
+ * to userspace has abandoned that instruction: finishing it would advance
+ * RIP from the old place.  Rewriting the same RIP keeps it, as on KVM.
+ */
+static void drop_completion(struct mvx_vcpu *vcpu)
+{
+	vcpu->pending.what = MVX_PENDING_NONE;
+}
+
 static void vcpu_set_regs(struct mvx_vcpu *vcpu, const struct mvx_regs *r)
 {
 	u64 *g = vcpu->gprs;
+
+	if (r->rip != vcpu->rip)
+		drop_completion(vcpu);
 
 	g[MVX_RAX] = r->rax; g[MVX_RBX] = r->rbx; g[MVX_RCX] = r->rcx;
 	g[MVX_RDX] = r->rdx; g[MVX_RSI] = r->rsi; g[MVX_RDI] = r->rdi;
@@ -389,11 +420,16 @@ static void vcpu_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *s)
 
 static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
 {
+	bool pending = vcpu->pending.what != MVX_PENDING_NONE;
+	u64 lip = pending ? vcpu_linear_rip(vcpu) : 0;
 	int ret = mvx_ops->set_sregs(vcpu, s);
 
-	if (!ret)
-		vcpu->msrs.apic_base = s->apic_base;
-	return ret;
+	if (ret)
+		return ret;
+	vcpu->msrs.apic_base = s->apic_base;
+	if (pending && vcpu_linear_rip(vcpu) != lip)
+		drop_completion(vcpu);
+	return 0;
 }
 
 /* Copy a fixed-size ioctl argument in, run @fn, and copy it back out. */
