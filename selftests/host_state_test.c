@@ -164,14 +164,19 @@ static void put_gate(struct tvm *vm, int v, uint64_t h)
 	idt[2 * v + 1] = h >> 32;
 }
 
-/* Long mode with CR4 bits @cr4 added and #UD/#GP handlers. */
-static int long_mode_with(struct tvm *vm, struct tvcpu *vcpu, uint64_t cr4,
-			  bool idt)
+/*
+ * Long mode with CPUID @c (after vcpu_set_mode(), which gives KVM the
+ * full table), CR4 bits @cr4 added and #UD/#GP handlers.
+ */
+static int long_mode_with(struct tvm *vm, struct tvcpu *vcpu,
+			  struct mvx_cpuid2 *c, uint64_t cr4, bool idt)
 {
 	struct mvx_sregs s;
 	int v;
 
-	if (vcpu_set_mode(vcpu, MODE_LONG, CODE_GPA) || vcpu_get_sregs(vcpu, &s))
+	if (vcpu_set_mode(vcpu, MODE_LONG, CODE_GPA) ||
+	    (c && ioctl(vcpu->fd, MVX_SET_CPUID2, c)) ||
+	    vcpu_get_sregs(vcpu, &s))
 		return -1;
 	if (idt) {
 		for (v = 0; v < 32; v++)
@@ -277,10 +282,10 @@ TEST_F(host, xsetbv_follows_sdm_rules)
 	allowed = leaf_d_xcr0(c);
 	if (!(allowed & XF_FP))
 		SKIP(free(c); return, "no XSAVE on this CPU");
-	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_SET_CPUID2, c));
-	free(c);
 	guest_load(&self->vm, CODE_GPA, xs_guest_start, xs_guest_end);
-	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, CR4_OSXSAVE, true));
+	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, c, CR4_OSXSAVE,
+				    true));
+	free(c);
 	TH_LOG("leaf 0xD XCR0 bits: %#llx", (unsigned long long)allowed);
 	run_xsetbv_probes(_metadata, &self->vm, &self->vcpu, allowed);
 }
@@ -300,11 +305,52 @@ TEST_F(host, xsetbv_limited_by_guest_cpuid)
 		SKIP(free(c); return, "no XSAVE on this CPU");
 	d->eax = XF_FP | XF_SSE;
 	d->edx = 0;
+	guest_load(&self->vm, CODE_GPA, xs_guest_start, xs_guest_end);
+	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, c, CR4_OSXSAVE,
+				    true));
+	free(c);
+	run_xsetbv_probes(_metadata, &self->vm, &self->vcpu, XF_FP | XF_SSE);
+}
+
+static bool host_has_ospke(void);
+
+static int set_cr4_bits(struct tvcpu *vcpu, uint64_t bits)
+{
+	struct mvx_sregs s;
+
+	if (vcpu_get_sregs(vcpu, &s))
+		return -1;
+	s.cr4 |= bits;
+	return vcpu_set_sregs(vcpu, &s);
+}
+
+/*
+ * XSAVE (and with it CR4.OSXSAVE) is offered exactly when leaf 0xD has
+ * components for XSETBV to enable, and PKU (CR4.PKE) when the host runs
+ * with protection keys.  Under Bochs the kernel turns XSAVE off (its leaf
+ * 0xD sizes do not add up): XSAVE used to be offered with nothing to set.
+ */
+TEST_F(host, xsave_and_pku_offered_only_when_usable)
+{
+	struct mvx_cpuid2 *c = supported_cpuid();
+	struct mvx_cpuid_entry2 *l1, *l7;
+	bool xsave, pku;
+
+	ASSERT_NE(NULL, c);
+	l1 = leaf(c, 1, 0);
+	l7 = leaf(c, 7, 0);
+	ASSERT_NE(NULL, l1);
+	xsave = l1->ecx & (1U << 26);
+	pku = l7 && (l7->ecx & (1U << 3));
+	TH_LOG("XSAVE %d, leaf 0xD %#llx, PKU %d, host OSPKE %d", xsave,
+	       (unsigned long long)leaf_d_xcr0(c), pku, host_has_ospke());
+	EXPECT_EQ(xsave, !!(leaf_d_xcr0(c) & XF_FP));
+	EXPECT_EQ(pku, host_has_ospke());
 	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_SET_CPUID2, c));
 	free(c);
-	guest_load(&self->vm, CODE_GPA, xs_guest_start, xs_guest_end);
-	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, CR4_OSXSAVE, true));
-	run_xsetbv_probes(_metadata, &self->vm, &self->vcpu, XF_FP | XF_SSE);
+	ASSERT_EQ(0, vcpu_set_mode(&self->vcpu, MODE_LONG, CODE_GPA));
+	EXPECT_EQ(xsave ? 0 : -1, set_cr4_bits(&self->vcpu, CR4_OSXSAVE));
+	EXPECT_EQ(pku ? 0 : -1, set_cr4_bits(&self->vcpu, CR4_PKE));
 }
 
 /* --------------------------------------------------------------- PKRU */
@@ -359,9 +405,9 @@ TEST_F(host, pkru_stays_with_its_owner)
 	ASSERT_LE(0, pkey) TH_LOG("pkey_alloc: %s", strerror(errno));
 	host_pkru = rdpkru();
 	TH_LOG("key %d, host PKRU %#x", pkey, host_pkru);
-	ASSERT_EQ(0, vcpu_set_supported_cpuid(&self->vcpu));
 	guest_load(&self->vm, CODE_GPA, pkru_guest_start, pkru_guest_end);
-	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, CR4_PKE, false))
+	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, NULL, CR4_PKE,
+				    false))
 		TH_LOG("CR4.PKE: %s", strerror(errno));
 	for (i = 0; i < 2; i++) {
 		ASSERT_IO(&self->vcpu, MVX_EXIT_IO_OUT, 0x80, 1);
