@@ -24,6 +24,22 @@
 #define LEAF7_ECX_HIDE	(BIT(5) /* WAITPKG */ | BIT(30) /* SGX_LC */)
 #define LEAF7_EDX_HIDE	(BIT(26) | BIT(27) | BIT(29) | BIT(31)) /* SPEC_CTRL & co */
 #define EXT1_ECX_HIDE	(BIT(2) /* SVM */ | BIT(13) /* WDT */)
+/*
+ * Features that need XSAVE state the host kernel switches: none of them
+ * when it runs without XSAVE (as in Bochs, whose leaf 0xD sizes the
+ * kernel rejects), for minivmx cannot then load a guest XCR0.
+ */
+#define LEAF1_ECX_XSAVE	(BIT(12) /* FMA */ | BIT(26) /* XSAVE */ |	\
+			 BIT(28) /* AVX */ | BIT(29) /* F16C */)
+#define LEAF7_EBX_XSAVE	(BIT(5) /* AVX2 */ | BIT(16) | BIT(17) | BIT(21) | \
+			 BIT(26) | BIT(27) | BIT(28) | BIT(30) |	\
+			 BIT(31) /* AVX-512 */)
+#define LEAF7_ECX_XSAVE	(BIT(1) | BIT(6) | BIT(11) | BIT(12) |		\
+			 BIT(14) /* AVX-512 */ | BIT(9) | BIT(10) /* VEX */)
+#define LEAF7_EDX_XSAVE	(BIT(2) | BIT(3) | BIT(8) | BIT(23) /* AVX-512 */ | \
+			 BIT(22) | BIT(24) | BIT(25) /* AMX */)
+/* PKU and OSPKE: PKRU is switched only where the host runs with it. */
+#define LEAF7_ECX_PKU	(BIT(3) | BIT(4))
 
 static struct mvx_cpuid_entry2 *supported;
 static unsigned int nr_supported;
@@ -49,12 +65,21 @@ static void filter_leaf(struct mvx_cpuid_entry2 *e)
 		e->ecx &= ~LEAF1_ECX_HIDE;
 		e->ecx |= LEAF1_ECX_HYPERVISOR;
 		e->ebx &= 0x00ffffff;	/* APIC id: set per vCPU */
+		if (!mvx_host_xcr0())
+			e->ecx &= ~LEAF1_ECX_XSAVE;
 		break;
 	case 7:
 		if (e->index == 0) {
 			e->ebx &= ~LEAF7_EBX_HIDE;
 			e->ecx &= ~LEAF7_ECX_HIDE;
 			e->edx &= ~LEAF7_EDX_HIDE;
+			if (!mvx_host_xcr0()) {
+				e->ebx &= ~LEAF7_EBX_XSAVE;
+				e->ecx &= ~LEAF7_ECX_XSAVE;
+				e->edx &= ~LEAF7_EDX_XSAVE;
+			}
+			if (!boot_cpu_has(X86_FEATURE_OSPKE))
+				e->ecx &= ~LEAF7_ECX_PKU;
 		}
 		break;
 	case 0xa:	/* no PMU */
@@ -66,7 +91,12 @@ static void filter_leaf(struct mvx_cpuid_entry2 *e)
 		e->edx = 0;
 		break;
 	case 0xd:
-		if (e->index == 0) {
+		if (!mvx_host_xcr0()) {
+			e->eax = 0;
+			e->ebx = 0;
+			e->ecx = 0;
+			e->edx = 0;
+		} else if (e->index == 0) {
 			e->eax = (u32)mvx_host_xcr0();
 			e->edx = mvx_host_xcr0() >> 32;
 		}

@@ -244,17 +244,54 @@ int mvx_exit_internal_error(struct mvx_vcpu *vcpu, u32 suberror,
 	return 0;
 }
 
-/* A value XSETBV may load: x87 on, AVX needs SSE, AVX-512 all or none. */
-static bool xcr0_valid(u64 v)
+/*
+ * The XCR0 bits the guest may set: those its CPUID leaf 0xD offers (x87
+ * always) that the host has enabled too, so that loading the value on
+ * this CPU can never fault.  AMX tile data is left out where the kernel
+ * arms XFD for it: our XSAVE of the guest's state would then take #NM in
+ * the host.  Only AMX silicon can show that case.
+ */
+static u64 guest_xcr0_allowed(struct mvx_vcpu *vcpu)
+{
+	u64 offered = XFEATURE_MASK_FP, host = mvx_host_xcr0();
+	unsigned int i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct mvx_cpuid_entry2 *e = &vcpu->cpuid[i];
+
+		if (e->function == 0xd &&
+		    (e->index == 0 ||
+		     !(e->flags & MVX_CPUID_FLAG_SIGNIFCANT_INDEX))) {
+			offered |= e->eax | (u64)e->edx << 32;
+			break;
+		}
+	}
+	if (boot_cpu_has(X86_FEATURE_XFD))
+		host &= ~XFEATURE_MASK_XTILE_DATA;
+	return offered & host;
+}
+
+/*
+ * A value XSETBV may load (SDM Vol. 1, 13.3): x87 on; AVX with SSE; MPX's
+ * two components together; AVX-512's three together and with AVX; AMX's
+ * two together; nothing the guest was not offered.
+ */
+static bool xcr0_valid(struct mvx_vcpu *vcpu, u64 v)
 {
 	u64 avx512 = XFEATURE_MASK_OPMASK | XFEATURE_MASK_ZMM_Hi256 |
 		     XFEATURE_MASK_Hi16_ZMM;
+	u64 mpx = XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR;
+	u64 amx = XFEATURE_MASK_XTILE_CFG | XFEATURE_MASK_XTILE_DATA;
 
-	if (!(v & XFEATURE_MASK_FP) || (v & ~mvx_host_xcr0()))
+	if (!(v & XFEATURE_MASK_FP) || (v & ~guest_xcr0_allowed(vcpu)))
 		return false;
 	if ((v & XFEATURE_MASK_YMM) && !(v & XFEATURE_MASK_SSE))
 		return false;
+	if ((v & mpx) && (v & mpx) != mpx)
+		return false;
 	if ((v & avx512) && ((v & avx512) != avx512 || !(v & XFEATURE_MASK_YMM)))
+		return false;
+	if ((v & amx) && (v & amx) != amx)
 		return false;
 	return true;
 }
@@ -269,7 +306,7 @@ int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip)
 		mvx_ops->queue_exception(vcpu, X86_TRAP_UD, false, 0);
 		return 1;
 	}
-	if (mode.cpl || (u32)vcpu->gprs[MVX_RCX] != 0 || !xcr0_valid(v)) {
+	if (mode.cpl || (u32)vcpu->gprs[MVX_RCX] != 0 || !xcr0_valid(vcpu, v)) {
 		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}

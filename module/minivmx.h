@@ -142,6 +142,7 @@ struct mvx_vcpu {
 
 	void *xsave;			/* guest FPU/SSE/AVX state, XSAVE format */
 	u64 xcr0;
+	u32 pkru;			/* the guest's, while outside it */
 
 	struct mvx_cpuid_entry2 *cpuid;
 	unsigned int cpuid_nent;

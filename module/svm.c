@@ -126,13 +126,13 @@ static u64 svm_compute_cr4_allowed(void)
 		bits |= X86_CR4_FSGSBASE;
 	if (boot_cpu_has(X86_FEATURE_PCID))
 		bits |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		bits |= X86_CR4_OSXSAVE;
 	if (boot_cpu_has(X86_FEATURE_SMEP))
 		bits |= X86_CR4_SMEP;
 	if (boot_cpu_has(X86_FEATURE_SMAP))
 		bits |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_PKU))
+	if (boot_cpu_has(X86_FEATURE_OSPKE))
 		bits |= X86_CR4_PKE;
 	return bits;
 }

@@ -6,13 +6,17 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/context_tracking.h>
 #include <linux/file.h>
+#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vtime.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/special_insns.h>
 #include "core.h"
 #include "trace.h"
 
@@ -31,6 +35,7 @@
 #define XSTATE_FP_SSE		0x3ULL
 
 static u64 host_xcr0;
+static bool host_pkru;		/* the kernel runs with CR4.PKE */
 static unsigned int xsave_size = 512;
 static u32 mxcsr_mask = 0xffbf;
 
@@ -44,6 +49,7 @@ void mvx_fpu_setup(void)
 		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
 		xsave_size = max(ebx, 576U);
 	}
+	host_pkru = boot_cpu_has(X86_FEATURE_OSPKE);
 }
 
 u64 mvx_host_xcr0(void)
@@ -71,14 +77,15 @@ static void xrstor_from(void *buf, u64 mask)
 
 /*
  * The components the guest can reach: those its XCR0 enables, plus SSE
- * (usable with CR4.OSFXSR whatever XCR0 says) and PKRU (WRPKRU needs only
- * CR4.PKE).  The others stay as the host left them, out of the guest's
- * sight, and cost no save or restore.
+ * (usable with CR4.OSFXSR whatever XCR0 says).  The others stay as the
+ * host left them, out of the guest's sight, and cost no save or restore.
+ * PKRU is not among them: it guards the VMM's user memory, so it is
+ * switched around each entry instead (pkru_to_guest, pkru_to_host).
  */
 static u64 guest_fpu_mask(struct mvx_vcpu *vcpu)
 {
-	return host_xcr0 &
-	       (vcpu->xcr0 | XFEATURE_MASK_FPSSE | XFEATURE_MASK_PKRU);
+	return host_xcr0 & ~XFEATURE_MASK_PKRU &
+	       (vcpu->xcr0 | XFEATURE_MASK_FPSSE);
 }
 
 static void guest_fpu_load(struct mvx_vcpu *vcpu)
@@ -105,6 +112,7 @@ static void guest_fpu_reset(struct mvx_vcpu *vcpu)
 	if (host_xcr0)
 		*(u64 *)(x + XSAVE_HDR_BV) = XSTATE_FP_SSE;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->pkru = 0;
 }
 
 static void vcpu_get_fpu(struct mvx_vcpu *vcpu, struct mvx_fpu *fpu)
@@ -198,22 +206,91 @@ static bool vcpu_must_leave(struct mvx_vcpu *vcpu)
 }
 
 /*
+ * PKRU applies to every access to user pages, the kernel's copy_to_user()
+ * and the VMM's own code included: the guest's value is in the register
+ * only from right before an entry to right after the exit.
+ */
+static void pkru_to_guest(struct mvx_vcpu *vcpu, u32 host)
+{
+	if (host_pkru && vcpu->pkru != host)
+		wrpkru(vcpu->pkru);
+}
+
+static void pkru_to_host(struct mvx_vcpu *vcpu, u32 host)
+{
+	if (!host_pkru)
+		return;
+	vcpu->pkru = rdpkru();
+	if (vcpu->pkru != host)
+		wrpkru(host);
+}
+
+/*
+ * For RCU and context tracking, entering the guest is what returning to
+ * user mode is: with context tracking on for this CPU (nohz_full), RCU
+ * stops watching it until the exit; otherwise the entry is a quiescent
+ * state, so a guest that keeps the CPU holds up no grace period.  The
+ * guest runs with interrupts on, which is what lockdep and the irq-flag
+ * tracer are told.
+ */
+static __always_inline void guest_context_enter(void)
+{
+	trace_hardirqs_on_prepare();
+	lockdep_hardirqs_on_prepare();
+	if (!context_tracking_guest_enter())
+		rcu_note_context_switch(false);
+	lockdep_hardirqs_on(CALLER_ADDR0);
+}
+
+static __always_inline void guest_context_exit(void)
+{
+	lockdep_hardirqs_off(CALLER_ADDR0);
+	context_tracking_guest_exit();
+	trace_hardirqs_off_finish();
+}
+
+/*
+ * Interrupts that ended the guest's stay are taken here.  STI holds them
+ * off for one more instruction, so one sits between STI and CLI.
+ */
+static void vcpu_take_interrupts(void)
+{
+	local_irq_enable();
+	asm volatile("nop");
+	local_irq_disable();
+}
+
+/*
  * Run the guest until an exit that handle_exit() must see (returns true),
  * or until the vCPU must leave after exits it finished with interrupts off
  * (false).  The guest FPU stays loaded across those fast exits.
+ *
+ * For the rest of the kernel this is what running user code is: the
+ * task's time counts as guest time (PF_VCPU, set until the ticks that
+ * arrived in the guest have been taken), and each entry is an RCU
+ * quiescent state, or with context tracking on (nohz_full) an extended
+ * one that lasts until the exit.
  */
 static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 {
+	u32 host_pkru_val = 0;
 	bool pending;
 
 	preempt_disable();
 	kernel_fpu_begin_mask(0);
 	local_irq_disable();
+	if (host_pkru)
+		host_pkru_val = rdpkru();
 	guest_fpu_load(vcpu);
+	vtime_account_guest_enter();
 	for (;;) {
 		flush_if_needed(vcpu, smp_processor_id());
 		trace_minivmx_entry(vcpu);
+		pkru_to_guest(vcpu, host_pkru_val);
+		guest_context_enter();
 		mvx_ops->vcpu_enter(vcpu);
+		guest_context_exit();
+		pkru_to_host(vcpu, host_pkru_val);
 		trace_minivmx_exit(vcpu);
 		vcpu->exits++;
 		pending = !mvx_ops->handle_exit_irqoff(vcpu);
@@ -225,12 +302,13 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 		 * the guest has IF=0): let them in between fast exits.  The
 		 * kernel-FPU section keeps their handlers off the FPU.
 		 */
-		local_irq_enable();
-		local_irq_disable();
+		vcpu_take_interrupts();
 		if (vcpu_must_leave(vcpu))
 			break;
 	}
 	guest_fpu_save(vcpu);
+	vcpu_take_interrupts();
+	vtime_account_guest_exit();
 	local_irq_enable();
 	kernel_fpu_end();
 	preempt_enable();
@@ -243,15 +321,19 @@ static int vcpu_run(struct mvx_vcpu *vcpu)
 	struct mvx_vm *vm = vcpu->vm;
 	int ret;
 
-	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = MVX_EXIT_INTR;
-		return -EINTR;
-	}
 	if (!mvx_hw_usable())
 		return -EIO;
 
 	down_read(&vm->slots_sem);
+	/*
+	 * The exit userspace has just served is finished first, so that
+	 * RUN with immediate_exit set flushes it into the registers.
+	 */
 	ret = mvx_complete_pending(vcpu);
+	if (ret > 0 && READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = MVX_EXIT_INTR;
+		ret = -EINTR;
+	}
 	while (ret > 0) {
 		if (signal_pending(current)) {
 			run->exit_reason = MVX_EXIT_INTR;
@@ -287,9 +369,36 @@ static void vcpu_get_regs(struct mvx_vcpu *vcpu, struct mvx_regs *r)
 	};
 }
 
+/*
+ * Where the guest's next instruction is, as the CPU sees it: a pending
+ * completion belongs to the instruction there and to no other.
+ */
+static u64 vcpu_linear_rip(struct mvx_vcpu *vcpu)
+{
+	struct mvx_cpu_mode mode;
+
+	mvx_ops->get_mode(vcpu, &mode);
+	if (mode.cs_l && (mode.efer & EFER_LMA))
+		return vcpu->rip;
+	return (u32)(mode.seg_base[MVX_CS] + vcpu->rip);
+}
+
+/*
+ * A VMM that puts the vCPU somewhere else (a reset, a jump) after an exit
+ * to userspace has abandoned that instruction: finishing it would advance
+ * RIP from the old place.  Rewriting the same RIP keeps it, as on KVM.
+ */
+static void drop_completion(struct mvx_vcpu *vcpu)
+{
+	vcpu->pending.what = MVX_PENDING_NONE;
+}
+
 static void vcpu_set_regs(struct mvx_vcpu *vcpu, const struct mvx_regs *r)
 {
 	u64 *g = vcpu->gprs;
+
+	if (r->rip != vcpu->rip)
+		drop_completion(vcpu);
 
 	g[MVX_RAX] = r->rax; g[MVX_RBX] = r->rbx; g[MVX_RCX] = r->rcx;
 	g[MVX_RDX] = r->rdx; g[MVX_RSI] = r->rsi; g[MVX_RDI] = r->rdi;
@@ -311,11 +420,16 @@ static void vcpu_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *s)
 
 static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
 {
+	bool pending = vcpu->pending.what != MVX_PENDING_NONE;
+	u64 lip = pending ? vcpu_linear_rip(vcpu) : 0;
 	int ret = mvx_ops->set_sregs(vcpu, s);
 
-	if (!ret)
-		vcpu->msrs.apic_base = s->apic_base;
-	return ret;
+	if (ret)
+		return ret;
+	vcpu->msrs.apic_base = s->apic_base;
+	if (pending && vcpu_linear_rip(vcpu) != lip)
+		drop_completion(vcpu);
+	return 0;
 }
 
 /* Copy a fixed-size ioctl argument in, run @fn, and copy it back out. */

@@ -348,6 +348,15 @@ static void vmx_probe_fixed_bits(void)
 	vmx_caps.cr0_fixed0 &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
 	vmx_cr0_mask = X86_CR0_PE | X86_CR0_PG | MVX_CR0_ALWAYS_OFF |
 		       vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1;
+	/*
+	 * XCR0 and PKRU are switched only where the host kernel runs with
+	 * XSAVE and protection keys on: elsewhere (Bochs) the guest gets
+	 * neither, like the CPUID it is offered.
+	 */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		vmx_caps.cr4_fixed1 &= ~(u64)X86_CR4_OSXSAVE;
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		vmx_caps.cr4_fixed1 &= ~(u64)X86_CR4_PKE;
 	vmx_cr4_mask = MVX_CR4_DENIED | vmx_caps.cr4_fixed0 |
 		       ~vmx_caps.cr4_fixed1;
 }
