@@ -15,12 +15,29 @@
 #include <linux/refcount.h>
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
+#include <asm/trapnr.h>
 #include "../uapi/minivmx.h"
 
 #define MVX_MAX_VCPUS		64	/* per VM; also the bound on vCPU ids */
 #define MVX_MAX_SLOTS		32
 #define MVX_MAX_CPUID_ENTRIES	256
 #define MVX_RUN_PAGES		2	/* run page + port I/O data page */
+
+/*
+ * Exceptions both backends intercept, whatever the guest does; each backend
+ * turns this into its exception bitmap or intercept vector (vector n is
+ * bit n in both).
+ *  #DB: a guest can make the delivery of #DB raise #DB again (a data
+ *       breakpoint on its own IDT or stack, CVE-2015-8104); without an exit
+ *       the CPU loops in microcode and the host never gets the CPU back.
+ *  #AC: the same with an unaligned stack under CR0.AM and RFLAGS.AC at CPL3
+ *       (CVE-2015-5307).
+ *  #MC: a machine check belongs to the host's handler, not the guest's.
+ * #DB and #AC are handed back to the guest as the CPU would have delivered
+ * them; each trip through the host lets it take interrupts and signals.
+ */
+#define MVX_INTERCEPT_EXCEPTIONS \
+	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
 /* General purpose registers, in the order of the x86 register encoding. */
 enum mvx_gpr {

@@ -326,7 +326,8 @@ static void svm_init_controls(struct svm_vcpu *svm)
 {
 	struct svm_vmcb_control *ctl = &svm->vmcb->control;
 
-	ctl->exceptions = BIT(SVM_DB_VECTOR) | BIT(SVM_AC_VECTOR);
+	/* The core's list; vector n is bit n of the intercept vector. */
+	ctl->exceptions = MVX_INTERCEPT_EXCEPTIONS;
 	ctl->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			  SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD |
 			  SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO |
@@ -618,6 +619,15 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa, page_to_phys(c->host_vmcb));
 	svm_restore_host_dr(svm);
 	svm_stgi();
+
+	/*
+	 * A machine check in the guest exits (MVX_INTERCEPT_EXCEPTIONS) instead
+	 * of reaching the guest's handler: hand it to the host's, still with
+	 * interrupts off, as the CPU would have on the host.
+	 */
+	if (lower_32_bits(svm->vmcb->control.exit_code) ==
+	    SVM_EXIT_EXCP_BASE + X86_TRAP_MC)
+		asm volatile("int $0x12");
 
 	if (tsc_aux)
 		wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);

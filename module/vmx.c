@@ -454,8 +454,8 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 
-	/* Machine checks in the guest belong to the host. */
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
+	/* The core's list; vector n is bit n of the exception bitmap. */
+	vmcs_write(EXCEPTION_BITMAP, MVX_INTERCEPT_EXCEPTIONS);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -646,6 +646,7 @@ static void vmx_write_guest_reset_state(struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmx->dr6 = DR6_RESERVED;
 }
 
 /* ---- vCPU life cycle and CPU migration ------------------------------- */
