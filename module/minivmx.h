@@ -135,6 +135,7 @@ struct mvx_vcpu_msrs {
 	u64 tsc_aux, misc_enable, apic_base, pat;
 	u64 mtrr_def_type;
 	u64 tsc_offset;
+	u64 spec_ctrl;		/* the guest's IA32_SPEC_CTRL (spec.c) */
 };
 
 struct mvx_vcpu {
@@ -248,6 +249,19 @@ int mvx_write_guest(struct mvx_vcpu *vcpu, u64 gpa, const void *buf,
 /* Guest-linear to guest-physical, walking the guest's own page tables. */
 int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
 		   u64 gva, u64 *gpa);
+
+/*
+ * Speculation barriers around guest entry (spec.c).  vcpu_load/destroy and
+ * the exit hook may run with preemption off; spec_ctrl_guest/host with
+ * interrupts off, right around the entry itself.
+ */
+void mvx_spec_vcpu_load(struct mvx_vcpu *vcpu, int cpu);
+void mvx_spec_vcpu_destroy(struct mvx_vcpu *vcpu);
+void mvx_spec_ctrl_guest(struct mvx_vcpu *vcpu);
+void mvx_spec_ctrl_host(struct mvx_vcpu *vcpu);
+void mvx_spec_after_exit(void);
+bool mvx_l1d_flush_needed(void);
+void mvx_l1d_flush(void);
 
 /* Second-level page table: physical address of the root, for EPTP/nCR3. */
 phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm);

@@ -421,14 +421,19 @@ static void svm_vcpu_destroy(struct mvx_vcpu *vcpu)
 
 	if (!svm->vmcb)
 		return;
+	mvx_spec_vcpu_destroy(vcpu);
 	svm_free_vcpu_pages(svm);
 	svm_maps_put();
 }
 
-/* VMSAVE/VMLOAD around every VMRUN move the host state: nothing to do here. */
+/*
+ * VMSAVE/VMLOAD around every VMRUN move the host state; only the branch
+ * predictors need a barrier when this CPU last ran another VM.
+ */
 static void svm_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
 {
 	vcpu->cpu = cpu;
+	mvx_spec_vcpu_load(vcpu, cpu);
 }
 
 static void svm_vcpu_put(struct mvx_vcpu *vcpu)
@@ -616,7 +621,10 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	svm_clgi();
 	if (svm->guest_owns_dr)
 		svm_load_guest_dr(svm);
+	mvx_spec_ctrl_guest(vcpu);
 	mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa, page_to_phys(c->host_vmcb));
+	mvx_spec_ctrl_host(vcpu);
+	mvx_spec_after_exit();
 	svm_restore_host_dr(svm);
 	svm_stgi();
 

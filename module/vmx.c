@@ -712,6 +712,7 @@ static void vmx_vcpu_destroy(struct mvx_vcpu *vcpu)
 
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_vmcs_clear_local, vmx, 1);
+	mvx_spec_vcpu_destroy(vcpu);
 	if (vmx->vpid)
 		ida_free(&vmx_vpid_ida, vmx->vpid);
 	free_page((unsigned long)vmx->vmcs);
@@ -788,6 +789,7 @@ static void vmx_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_load_vmcs(vmx, cpu);
+	mvx_spec_vcpu_load(vcpu, cpu);
 	if (!vmx->guest_msrs_loaded)
 		vmx_switch_to_guest_msrs(vmx);
 	/* Per task: the same CPU may now run another thread. */
@@ -1062,7 +1064,12 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 	vmx_sync_entry_state(vmx);
 	host_dr7 = native_get_debugreg(7);
 
+	if (mvx_l1d_flush_needed())
+		mvx_l1d_flush();
+	mvx_spec_ctrl_guest(vcpu);
 	r = mvx_vmx_run(vcpu->gprs, vmx->launched);
+	mvx_spec_ctrl_host(vcpu);
+	mvx_spec_after_exit();
 
 	/* VM exit set DR7 to 0x400 and cleared DEBUGCTL (SDM 28.5.1). */
 	if (host_dr7 & MVX_DR7_ENABLES)
