@@ -50,9 +50,10 @@ void mvx_spec_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
 {
 	struct mvx_vm **last = per_cpu_ptr(&mvx_last_vm, cpu);
 
-	if (*last == vcpu->vm)
+	/* Another CPU may clear it meanwhile (mvx_spec_vcpu_destroy). */
+	if (READ_ONCE(*last) == vcpu->vm)
 		return;
-	*last = vcpu->vm;
+	WRITE_ONCE(*last, vcpu->vm);
 	indirect_branch_prediction_barrier();
 }
 
