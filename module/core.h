@@ -48,4 +48,8 @@ int mvx_vcpu_get_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 int mvx_vcpu_set_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 void mvx_msrs_reset(struct mvx_vcpu *vcpu);
 
+/* spec.c */
+int mvx_spec_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
+int mvx_spec_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
+
 #endif /* _MVX_CORE_H */

@@ -16,12 +16,29 @@
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
 #include <asm/asm.h>
+#include <asm/trapnr.h>
 #include "../uapi/minivmx.h"
 
 #define MVX_MAX_VCPUS		64	/* per VM; also the bound on vCPU ids */
 #define MVX_MAX_SLOTS		32
 #define MVX_MAX_CPUID_ENTRIES	256
 #define MVX_RUN_PAGES		2	/* run page + port I/O data page */
+
+/*
+ * Exceptions both backends intercept, whatever the guest does; each backend
+ * turns this into its exception bitmap or intercept vector (vector n is
+ * bit n in both).
+ *  #DB: a guest can make the delivery of #DB raise #DB again (a data
+ *       breakpoint on its own IDT or stack, CVE-2015-8104); without an exit
+ *       the CPU loops in microcode and the host never gets the CPU back.
+ *  #AC: the same with an unaligned stack under CR0.AM and RFLAGS.AC at CPL3
+ *       (CVE-2015-5307).
+ *  #MC: a machine check belongs to the host's handler, not the guest's.
+ * #DB and #AC are handed back to the guest as the CPU would have delivered
+ * them; each trip through the host lets it take interrupts and signals.
+ */
+#define MVX_INTERCEPT_EXCEPTIONS \
+	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
 /* General purpose registers, in the order of the x86 register encoding. */
 enum mvx_gpr {
@@ -119,6 +136,7 @@ struct mvx_vcpu_msrs {
 	u64 tsc_aux, misc_enable, apic_base, pat;
 	u64 mtrr_def_type;
 	u64 tsc_offset;
+	u64 spec_ctrl;		/* the guest's IA32_SPEC_CTRL (spec.c) */
 };
 
 struct mvx_vcpu {
@@ -238,6 +256,19 @@ int mvx_write_guest(struct mvx_vcpu *vcpu, u64 gpa, const void *buf,
 /* Guest-linear to guest-physical, walking the guest's own page tables. */
 int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
 		   u64 gva, u64 *gpa);
+
+/*
+ * Speculation barriers around guest entry (spec.c).  vcpu_load/destroy and
+ * the exit hook may run with preemption off; spec_ctrl_guest/host with
+ * interrupts off, right around the entry itself.
+ */
+void mvx_spec_vcpu_load(struct mvx_vcpu *vcpu, int cpu);
+void mvx_spec_vcpu_destroy(struct mvx_vcpu *vcpu);
+void mvx_spec_ctrl_guest(struct mvx_vcpu *vcpu);
+void mvx_spec_ctrl_host(struct mvx_vcpu *vcpu);
+void mvx_spec_after_exit(void);
+bool mvx_l1d_flush_needed(void);
+void mvx_l1d_flush(void);
 
 /* Second-level page table: physical address of the root, for EPTP/nCR3. */
 phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm);

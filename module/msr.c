@@ -95,7 +95,7 @@ static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
 		*data = 0;
 		return 0;
 	default:
-		return -ENOENT;
+		return mvx_spec_get_msr(vcpu, index, data);
 	}
 }
 
@@ -129,7 +129,7 @@ static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_UCODE_REV:
 		return 0;	/* microcode loaders write 0 here first */
 	default:
-		return -ENOENT;
+		return mvx_spec_set_msr(vcpu, index, data);
 	}
 }
 

@@ -364,7 +364,8 @@ static void svm_init_controls(struct svm_vcpu *svm)
 {
 	struct svm_vmcb_control *ctl = &svm->vmcb->control;
 
-	ctl->exceptions = BIT(SVM_DB_VECTOR) | BIT(SVM_AC_VECTOR);
+	/* The core's list; vector n is bit n of the intercept vector. */
+	ctl->exceptions = MVX_INTERCEPT_EXCEPTIONS;
 	ctl->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			  SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD |
 			  SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO |
@@ -458,14 +459,19 @@ static void svm_vcpu_destroy(struct mvx_vcpu *vcpu)
 
 	if (!svm->vmcb)
 		return;
+	mvx_spec_vcpu_destroy(vcpu);
 	svm_free_vcpu_pages(svm);
 	svm_maps_put();
 }
 
-/* VMSAVE/VMLOAD around every VMRUN move the host state: nothing to do here. */
+/*
+ * VMSAVE/VMLOAD around every VMRUN move the host state; only the branch
+ * predictors need a barrier when this CPU last ran another VM.
+ */
 static void svm_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
 {
 	vcpu->cpu = cpu;
+	mvx_spec_vcpu_load(vcpu, cpu);
 }
 
 static void svm_vcpu_put(struct mvx_vcpu *vcpu)
@@ -657,11 +663,23 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	if (svm_clgi()) {
 		if (svm->guest_owns_dr)
 			svm_load_guest_dr(svm);
+		mvx_spec_ctrl_guest(vcpu);
 		mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa,
 			      page_to_phys(c->host_vmcb));
+		mvx_spec_ctrl_host(vcpu);
+		mvx_spec_after_exit();
 		svm_restore_host_dr(svm);
 		svm_stgi();
 	}
+
+	/*
+	 * A machine check in the guest exits (MVX_INTERCEPT_EXCEPTIONS) instead
+	 * of reaching the guest's handler: hand it to the host's, still with
+	 * interrupts off, as the CPU would have on the host.
+	 */
+	if (lower_32_bits(svm->vmcb->control.exit_code) ==
+	    SVM_EXIT_EXCP_BASE + X86_TRAP_MC)
+		asm volatile("int $0x12");
 
 	if (tsc_aux)
 		wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);

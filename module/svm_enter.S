@@ -74,6 +74,13 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	mov	RDI(%rdi), %rdi
 
 	mov	SLOT_VMCB(%rsp), %rax
+
+	/*
+	 * Speculation: clear the CPU's buffers (VERW) where the kernel does
+	 * so before VMRUN; writes only ZF.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
 	/*
 	 * With V_INTR_MASKING the host's IF at VMRUN decides whether physical
 	 * interrupts reach us as #VMEXIT (APM "Physical (INTR) Interrupt
@@ -125,6 +132,18 @@ SYM_FUNC_START(mvx_svm_vmrun)
 
 	/* The guest may have filled the return stack buffer: overwrite it. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+
+	/*
+	 * Speculation: untrain the return predictor (Retbleed, SRSO) and issue
+	 * the IBPB the kernel wants on VM exit, as its own entry code would;
+	 * may clobber RAX, RCX, RDX.  6.1 has no UNTRAIN_RET_VM yet.
+	 */
+#ifdef UNTRAIN_RET_VM
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+#endif
 
 .Lsvm_out:
 	add	$24, %rsp

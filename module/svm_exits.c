@@ -196,6 +196,17 @@ static int svm_exit_host_event(struct svm_vcpu *svm)
  * #DB and #AC are intercepted only so that a guest whose handler raises
  * them again cannot keep the CPU in microcode forever: hand them back.
  */
+/* svm_vcpu_enter already ran the host's machine-check handler. */
+static int svm_exit_host_mc(struct svm_vcpu *svm)
+{
+	return 1;
+}
+
+/*
+ * #DB and #AC, intercepted only so the host keeps the CPU: the CPU already
+ * set the guest's DR6 in the VMCB for a #DB, so re-injecting is all there is;
+ * #AC's error code is always 0.
+ */
 static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 {
 	u8 vector = svm->exit.code - SVM_EXIT_EXCP_BASE;
@@ -436,6 +447,7 @@ static const svm_exit_fn svm_exit_handlers[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr_access,
 	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = svm_exit_reflect_exception,
 	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = svm_exit_reflect_exception,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = svm_exit_host_mc,
 	[SVM_EXIT_INTR] = svm_exit_host_event,
 	[SVM_EXIT_NMI] = svm_exit_host_event,
 	[SVM_EXIT_SMI] = svm_exit_host_event,
@@ -483,6 +495,7 @@ static const char *const svm_exit_names[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "DR_ACCESS",
 	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = "EXCP_DB",
 	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = "EXCP_AC",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = "EXCP_MC",
 	[SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI",
 	[SVM_EXIT_SMI] = "SMI",

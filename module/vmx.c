@@ -505,8 +505,8 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 
-	/* Machine checks in the guest belong to the host. */
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
+	/* The core's list; vector n is bit n of the exception bitmap. */
+	vmcs_write(EXCEPTION_BITMAP, MVX_INTERCEPT_EXCEPTIONS);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -697,6 +697,7 @@ static void vmx_write_guest_reset_state(struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmx->dr6 = DR6_RESERVED;
 }
 
 /* ---- vCPU life cycle and CPU migration ------------------------------- */
@@ -762,6 +763,7 @@ static void vmx_vcpu_destroy(struct mvx_vcpu *vcpu)
 
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_vmcs_clear_local, vmx, 1);
+	mvx_spec_vcpu_destroy(vcpu);
 	if (vmx->vpid)
 		ida_free(&vmx_vpid_ida, vmx->vpid);
 	free_page((unsigned long)vmx->vmcs);
@@ -838,6 +840,7 @@ static void vmx_vcpu_load(struct mvx_vcpu *vcpu, int cpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_load_vmcs(vmx, cpu);
+	mvx_spec_vcpu_load(vcpu, cpu);
 	if (!vmx->guest_msrs_loaded)
 		vmx_switch_to_guest_msrs(vmx);
 	/* Per task: the same CPU may now run another thread. */
@@ -1118,7 +1121,12 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 	vmx_sync_entry_state(vmx);
 	host_dr7 = native_get_debugreg(7);
 
+	if (mvx_l1d_flush_needed())
+		mvx_l1d_flush();
+	mvx_spec_ctrl_guest(vcpu);
 	r = mvx_vmx_run(vcpu->gprs, vmx->launched);
+	mvx_spec_ctrl_host(vcpu);
+	mvx_spec_after_exit();
 
 	/* VM exit set DR7 to 0x400 and cleared DEBUGCTL (SDM 28.5.1). */
 	if (host_dr7 & MVX_DR7_ENABLES)

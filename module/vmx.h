@@ -137,6 +137,12 @@ struct vmx_vcpu {
 	u64 eptp, host_cr3, host_cr4, tsc_offset;
 	bool timer_on;			/* pin-based control currently set */
 
+	/*
+	 * The guest's DR6 as MOV from DR6 shows it: MOV DR exits, and the CPU
+	 * leaves DR6 alone on a #DB it exits for, so the bits are set here.
+	 */
+	u64 dr6;
+
 	/* Event to inject on the next entry. */
 	u32 inject_info, inject_error, inject_len;
 

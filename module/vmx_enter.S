@@ -58,8 +58,11 @@ SYM_FUNC_START(mvx_vmx_run)
 .Lvmwrite_rsp:
 	vmwrite	%rsp, %rcx
 
-	/* The flags of this compare survive the MOVs below. */
-	test	%esi, %esi
+	/*
+	 * CF = launched: survives the MOVs below and VERW (which writes only
+	 * ZF).
+	 */
+	bt	$0, %esi
 
 	mov	G_RAX(%rdi), %rax
 	mov	G_RCX(%rdi), %rcx
@@ -77,7 +80,14 @@ SYM_FUNC_START(mvx_vmx_run)
 	mov	G_R15(%rdi), %r15
 	mov	G_RDI(%rdi), %rdi
 
-	jz	.Lvmx_launch
+	/*
+	 * Speculation: clear the CPU's buffers (MDS, TAA, MMIO stale data,
+	 * RFDS) so the guest cannot sample what the host left there; patched
+	 * in only where the kernel found the CPU affected.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
+	jnc	.Lvmx_launch
 .Lvmresume:
 	vmresume
 	jmp	.Lvmx_exit
@@ -126,6 +136,18 @@ SYM_FUNC_START(mvx_vmx_run)
 	mov	$3, %eax
 
 .Lvmx_out:
+	/*
+	 * Speculation, before the first RET after the exit: overwrite the
+	 * return stack buffer the guest may have filled with its own targets
+	 * (a full fill, or the one-entry PBRSB form on eIBRS parts), then the
+	 * branch history (BHI) where the kernel does that on VM exit.  Only
+	 * where the kernel's mitigations patched these in; %eax is the result.
+	 */
+	push	%rax
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, X86_FEATURE_RSB_VMEXIT_LITE
+	CLEAR_BRANCH_HISTORY_VMEXIT
+	pop	%rax
+
 	/* Do not leave guest values in caller-saved registers. */
 	xor	%ecx, %ecx
 	xor	%edx, %edx

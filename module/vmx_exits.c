@@ -75,6 +75,53 @@ static int vmx_exit_host_event(struct vmx_vcpu *vmx)
 	return 1;
 }
 
+/* DR6 bits a #DB exit reports in its qualification (SDM 28.2.1, table 28-1). */
+#define MVX_DR6_TRAPS	0xfULL		/* B0-B3 */
+#define MVX_DR6_BD	BIT_ULL(13)
+#define MVX_DR6_BS	BIT_ULL(14)
+#define MVX_DR6_RTM	BIT_ULL(16)	/* cleared in DR6 when set here */
+
+/*
+ * A #DB the guest caused, intercepted (MVX_INTERCEPT_EXCEPTIONS) only so
+ * the host keeps the CPU: deliver it as the CPU would have.  The exit does
+ * not touch DR6; the qualification says what the CPU would have put there.
+ */
+static int vmx_reflect_db(struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit.qual;
+	u64 v;
+
+	/*
+	 * ICEBP (INT1) exits before it runs: step over it, then deliver the
+	 * #DB it raises, which sets no DR6 bits.  Stepping ends an STI or
+	 * MOV SS shadow, as retiring the instruction would.
+	 */
+	if (MVX_INTR_TYPE(vmx->exit.intr_info) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		vmx_skip_insn(vmx);
+		vmx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
+		return 1;
+	}
+
+	vmx->dr6 &= ~(MVX_DR6_TRAPS | MVX_DR6_RTM);
+	vmx->dr6 |= MVX_DR6_RESET | (q & (MVX_DR6_TRAPS | MVX_DR6_BD |
+					 MVX_DR6_BS));
+	if (q & MVX_DR6_RTM)
+		vmx->dr6 &= ~MVX_DR6_RTM;
+
+	/*
+	 * With TF set inside an STI / MOV SS shadow, VM entry insists that a
+	 * single-step trap be pending (SDM 26.3.1.5).  Every other exit sets
+	 * that bit itself; an intercepted #DB does not.
+	 */
+	v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if ((vmx->vcpu.rflags & X86_EFLAGS_TF) &&
+	    (v & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		vmcs_set_bits(GUEST_PENDING_DBG_EXCEPTIONS, MVX_DR6_BS);
+
+	vmx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
+	return 1;
+}
+
 static int vmx_exit_exception_nmi(struct vmx_vcpu *vmx)
 {
 	u32 info = vmx->exit.intr_info;
@@ -83,6 +130,15 @@ static int vmx_exit_exception_nmi(struct vmx_vcpu *vmx)
 	if (MVX_INTR_TYPE(info) == INTR_TYPE_NMI_INTR ||
 	    MVX_INTR_VECTOR(info) == X86_TRAP_MC)
 		return 1;
+	switch (MVX_INTR_VECTOR(info)) {
+	case X86_TRAP_DB:
+		return vmx_reflect_db(vmx);
+	case X86_TRAP_AC:
+		/* #AC always has an error code (0); pass on what the CPU gave. */
+		vmx_queue_exception(&vmx->vcpu, X86_TRAP_AC, true,
+				    vmx->exit.intr_error);
+		return 1;
+	}
 	return vmx_exit_unexpected(vmx);
 }
 
@@ -206,7 +262,9 @@ static int vmx_exit_cr_access(struct vmx_vcpu *vmx)
 
 /*
  * MOV DR exits so the guest cannot arm breakpoints with the host's debug
- * registers: reads see the reset values, writes are dropped.
+ * registers: reads see the reset values, writes are dropped, except DR6,
+ * which the #DB handler keeps (vmx->dr6) so a guest sees why it trapped and
+ * can clear the bits as on a CPU.
  */
 static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 {
@@ -219,10 +277,13 @@ static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 		u64 val = 0;
 
 		if (dr == 6 || dr == 4)
-			val = MVX_DR6_RESET;
+			val = vmx->dr6;
 		else if (dr == 7 || dr == 5)
 			val = MVX_DR7_RESET;
 		vmx_set_gpr(vmx, MVX_QUAL_DR_GPR(q), val);
+	} else if (dr == 6 || dr == 4) {
+		vmx->dr6 = (u32)vmx_get_gpr(vmx, MVX_QUAL_DR_GPR(q)) |
+			   MVX_DR6_RESET;
 	}
 	return vmx_skip_insn(vmx);
 }
