@@ -432,22 +432,61 @@ static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
 	return 0;
 }
 
-/* Copy a fixed-size ioctl argument in, run @fn, and copy it back out. */
-#define VCPU_GET(type, fn) ({						\
-	type __v;							\
-	fn(vcpu, &__v);							\
-	copy_to_user(argp, &__v, sizeof(__v)) ? -EFAULT : 0;		\
-})
-
-#define VCPU_SET(type, fn) ({						\
-	type __v;							\
-	copy_from_user(&__v, argp, sizeof(__v)) ? -EFAULT : fn(vcpu, &__v); \
-})
-
-static int vcpu_set_regs_ret(struct mvx_vcpu *vcpu, const struct mvx_regs *r)
+/*
+ * The register ioctls: the argument is copied whole, then handed to the
+ * accessor; a SET either applies all of it or (for an invalid value)
+ * none.  The structs live on the stack: struct mvx_sregs is 312 bytes.
+ */
+static int ioctl_get_regs(struct mvx_vcpu *vcpu, void __user *argp)
 {
-	vcpu_set_regs(vcpu, r);
+	struct mvx_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+}
+
+static int ioctl_set_regs(struct mvx_vcpu *vcpu, void __user *argp)
+{
+	struct mvx_regs regs;
+
+	if (copy_from_user(&regs, argp, sizeof(regs)))
+		return -EFAULT;
+	vcpu_set_regs(vcpu, &regs);
 	return 0;
+}
+
+static int ioctl_get_sregs(struct mvx_vcpu *vcpu, void __user *argp)
+{
+	struct mvx_sregs sregs;
+
+	vcpu_get_sregs(vcpu, &sregs);
+	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+}
+
+static int ioctl_set_sregs(struct mvx_vcpu *vcpu, void __user *argp)
+{
+	struct mvx_sregs sregs;
+
+	if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		return -EFAULT;
+	return vcpu_set_sregs(vcpu, &sregs);
+}
+
+static int ioctl_get_fpu(struct mvx_vcpu *vcpu, void __user *argp)
+{
+	struct mvx_fpu fpu;
+
+	vcpu_get_fpu(vcpu, &fpu);
+	return copy_to_user(argp, &fpu, sizeof(fpu)) ? -EFAULT : 0;
+}
+
+static int ioctl_set_fpu(struct mvx_vcpu *vcpu, void __user *argp)
+{
+	struct mvx_fpu fpu;
+
+	if (copy_from_user(&fpu, argp, sizeof(fpu)))
+		return -EFAULT;
+	return vcpu_set_fpu(vcpu, &fpu);
 }
 
 static long vcpu_dispatch(struct mvx_vcpu *vcpu, unsigned int cmd,
@@ -457,17 +496,17 @@ static long vcpu_dispatch(struct mvx_vcpu *vcpu, unsigned int cmd,
 	case MVX_RUN:
 		return vcpu_run(vcpu);
 	case MVX_GET_REGS:
-		return VCPU_GET(struct mvx_regs, vcpu_get_regs);
+		return ioctl_get_regs(vcpu, argp);
 	case MVX_SET_REGS:
-		return VCPU_SET(struct mvx_regs, vcpu_set_regs_ret);
+		return ioctl_set_regs(vcpu, argp);
 	case MVX_GET_SREGS:
-		return VCPU_GET(struct mvx_sregs, vcpu_get_sregs);
+		return ioctl_get_sregs(vcpu, argp);
 	case MVX_SET_SREGS:
-		return VCPU_SET(struct mvx_sregs, vcpu_set_sregs);
+		return ioctl_set_sregs(vcpu, argp);
 	case MVX_GET_FPU:
-		return VCPU_GET(struct mvx_fpu, vcpu_get_fpu);
+		return ioctl_get_fpu(vcpu, argp);
 	case MVX_SET_FPU:
-		return VCPU_SET(struct mvx_fpu, vcpu_set_fpu);
+		return ioctl_set_fpu(vcpu, argp);
 	case MVX_GET_MSRS:
 		return mvx_vcpu_get_msrs(vcpu, argp);
 	case MVX_SET_MSRS:
