@@ -116,6 +116,7 @@ struct vmx_host_state {
 	u64 star, lstar, cstar, sfmask;
 	struct desc_ptr gdt, idt;
 	u64 debugctl;
+	u64 tsc_aux;			/* Linux keeps its CPU number here */
 };
 
 struct vmx_vcpu {
@@ -143,6 +144,10 @@ struct vmx_vcpu {
 
 	struct vmx_host_state host;
 	bool guest_msrs_loaded;
+
+	/* Debug registers: the guest owns the hardware ones after first use. */
+	bool guest_owns_dr;
+	unsigned long dr[4], dr6;
 };
 
 static inline struct vmx_vcpu *to_vmx(struct mvx_vcpu *vcpu)
@@ -207,6 +212,7 @@ void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
 void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);
+void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
 int vmx_handle_exit(struct mvx_vcpu *vcpu);

@@ -11,9 +11,6 @@
 #include <asm/trapnr.h>
 #include "vmx.h"
 
-#define MVX_DR6_RESET	0xffff0ff0ULL
-#define MVX_DR7_RESET	0x400ULL
-
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
 
 static u64 vmx_next_rip(struct vmx_vcpu *vmx)
@@ -205,26 +202,13 @@ static int vmx_exit_cr_access(struct vmx_vcpu *vmx)
 }
 
 /*
- * MOV DR exits so the guest cannot arm breakpoints with the host's debug
- * registers: reads see the reset values, writes are dropped.
+ * The guest's first MOV DR: hand it the debug registers and run the
+ * instruction again natively (its #UD and general-detect #DB included).
  */
 static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 {
-	u64 q = vmx->exit.qual;
-	unsigned int dr = MVX_QUAL_DR_NUM(q);
-
-	if (vmcs_read(GUEST_CR4) & X86_CR4_DE && (dr == 4 || dr == 5))
-		return vmx_inject_ud(vmx);
-	if (q & MVX_QUAL_DR_FROM) {
-		u64 val = 0;
-
-		if (dr == 6 || dr == 4)
-			val = MVX_DR6_RESET;
-		else if (dr == 7 || dr == 5)
-			val = MVX_DR7_RESET;
-		vmx_set_gpr(vmx, MVX_QUAL_DR_GPR(q), val);
-	}
-	return vmx_skip_insn(vmx);
+	vmx_guest_takes_dr(vmx);
+	return 1;
 }
 
 static int vmx_exit_ept_violation(struct vmx_vcpu *vmx)
