@@ -14,16 +14,65 @@
 #define CPUID_SIGNATURE_LEAF	0x40000000
 #define CPUID_EXT_MAX		0x80000008
 
-/* Bits a guest must not see because we do not virtualize them. */
-#define LEAF1_ECX_HIDE	(BIT(3) /* MONITOR */ | BIT(5) /* VMX */ |	\
-			 BIT(6) /* SMX */ | BIT(21) /* x2APIC */ |	\
+/*
+ * Bits a guest must not see: features we do not virtualize, whose MSRs
+ * #GP in the guest, or whose instructions would reach host state.
+ */
+#define LEAF1_ECX_HIDE	(BIT(2) /* DTES64 */ | BIT(3) /* MONITOR */ |	\
+			 BIT(4) /* DS-CPL */ | BIT(5) /* VMX */ |	\
+			 BIT(6) /* SMX */ | BIT(7) /* EIST */ |		\
+			 BIT(8) /* TM2 */ | BIT(11) /* SDBG */ |	\
+			 BIT(14) /* xTPR */ | BIT(15) /* PDCM */ |	\
+			 BIT(18) /* DCA */ | BIT(21) /* x2APIC */ |	\
 			 BIT(24) /* TSC deadline */ | BIT(27) /* OSXSAVE */)
+#define LEAF1_EDX_HIDE	(BIT(21) /* DS */ | BIT(22) /* ACPI */ |	\
+			 BIT(29) /* TM */ | BIT(31) /* PBE */)
 #define LEAF1_ECX_HYPERVISOR	BIT(31)
 #define LEAF1_ECX_OSXSAVE	BIT(27)
-#define LEAF7_EBX_HIDE	(BIT(2) /* SGX */ | BIT(25) /* Intel PT */)
-#define LEAF7_ECX_HIDE	(BIT(5) /* WAITPKG */ | BIT(30) /* SGX_LC */)
-#define LEAF7_EDX_HIDE	(BIT(26) | BIT(27) | BIT(29) | BIT(31)) /* SPEC_CTRL & co */
-#define EXT1_ECX_HIDE	(BIT(2) /* SVM */ | BIT(13) /* WDT */)
+#define LEAF7_EBX_HIDE	(BIT(2) /* SGX */ | BIT(12) /* RDT-M */ |	\
+			 BIT(15) /* RDT-A */ | BIT(25) /* Intel PT */)
+#define LEAF7_EBX_INVPCID	BIT(10)
+#define LEAF7_ECX_HIDE	(BIT(5) /* WAITPKG: TPAUSE/UMWAIT */ |		\
+			 BIT(7) /* CET shadow stacks: MSRs, XSS */ |	\
+			 BIT(16) /* LA57: our guest page walker has 4 levels */ | \
+			 BIT(29) /* ENQCMD: PASID MSR */ |		\
+			 BIT(30) /* SGX_LC */)
+#define LEAF7_ECX_RDPID	BIT(22)
+/*
+ * Speculation control: SPEC_CTRL (IBRS, STIBP, SSBD) and PRED_CMD (IBPB)
+ * are switched per vCPU (spec.c), so their bits pass where the host has
+ * them.  FLUSH_CMD, ARCH_CAPABILITIES and CORE_CAPABILITIES #GP in the
+ * guest, TSX_FORCE_ABORT and CET-IBT are MSR-only too, and PCONFIG would
+ * #UD on VMX: a guest told it has them would die on first use.
+ */
+#define LEAF7_EDX_HIDE	(BIT(16) /* TSX_FORCE_ABORT */ |		\
+			 BIT(18) /* PCONFIG */ | BIT(20) /* CET-IBT */ |	\
+			 BIT(28) /* L1D_FLUSH */ |			\
+			 BIT(29) /* ARCH_CAPABILITIES */ |		\
+			 BIT(30) /* CORE_CAPABILITIES */)
+/* 7.1 EAX: FRED and LAM change how the CPU treats state we do not switch. */
+#define LEAF7_1_EAX_HIDE	(BIT(17) /* FRED */ | BIT(26) /* LAM */)
+/*
+ * 0xD.1 EAX: XSAVES/XRSTORS need IA32_XSS, which the guest cannot write
+ * (and, on SVM, the host's value would be used); XFD needs IA32_XFD.
+ */
+#define XSAVE1_EAX_HIDE	(BIT(3) /* XSAVES */ | BIT(4) /* XFD */)
+#define EXT1_ECX_HIDE	(BIT(2) /* SVM */ | BIT(10) /* IBS */ |	\
+			 BIT(13) /* WDT */ | BIT(15) /* LWP */ |	\
+			 BIT(17) /* TCE */ | BIT(23) /* PERFCTR_CORE */ | \
+			 BIT(24) /* PERFCTR_NB */ |			\
+			 BIT(28) /* PERFCTR_LLC */ |			\
+			 BIT(29) /* MONITORX: MWAITX is not intercepted */)
+#define EXT1_EDX_RDTSCP	BIT(27)
+/*
+ * 0x80000008 EBX: AMD's names for the same MSRs; IBPB, IBRS, STIBP and
+ * SSBD pass as in leaf 7, the modes and the other controls do not.
+ */
+#define EXT8_EBX_HIDE	(BIT(16) /* IBRS_ALWAYS */ |			\
+			 BIT(17) /* STIBP_ALWAYS */ |			\
+			 BIT(18) /* IBRS_PREFERRED */ |			\
+			 BIT(19) /* IBRS_SAME_MODE */ |			\
+			 BIT(25) /* VIRT_SSBD */ | BIT(28) /* PSFD */)
 /*
  * Features that need XSAVE state the host kernel switches: none of them
  * when it runs without XSAVE (as in Bochs, whose leaf 0xD sizes the
@@ -40,6 +89,8 @@
 			 BIT(22) | BIT(24) | BIT(25) /* AMX */)
 /* PKU and OSPKE: PKRU is switched only where the host runs with it. */
 #define LEAF7_ECX_PKU	(BIT(3) | BIT(4))
+
+u32 mvx_guest_lacks;
 
 static struct mvx_cpuid_entry2 *supported;
 static unsigned int nr_supported;
@@ -58,51 +109,85 @@ static void add_host_leaf(u32 fn, u32 idx, u32 flags)
 	cpuid_count(fn, idx, &e->eax, &e->ebx, &e->ecx, &e->edx);
 }
 
+static void zero_leaf(struct mvx_cpuid_entry2 *e)
+{
+	e->eax = 0;
+	e->ebx = 0;
+	e->ecx = 0;
+	e->edx = 0;
+}
+
+static void filter_leaf7(struct mvx_cpuid_entry2 *e)
+{
+	switch (e->index) {
+	case 0:
+		e->ebx &= ~LEAF7_EBX_HIDE;
+		e->ecx &= ~LEAF7_ECX_HIDE;
+		e->edx &= ~LEAF7_EDX_HIDE;
+		if (mvx_guest_lacks & MVX_NO_INVPCID)
+			e->ebx &= ~LEAF7_EBX_INVPCID;
+		if (mvx_guest_lacks & MVX_NO_RDTSCP)
+			e->ecx &= ~LEAF7_ECX_RDPID;
+		if (!mvx_host_xcr0()) {
+			e->ebx &= ~LEAF7_EBX_XSAVE;
+			e->ecx &= ~LEAF7_ECX_XSAVE;
+			e->edx &= ~LEAF7_EDX_XSAVE;
+		}
+		if (!boot_cpu_has(X86_FEATURE_OSPKE))
+			e->ecx &= ~LEAF7_ECX_PKU;
+		break;
+	case 1:
+		e->eax &= ~LEAF7_1_EAX_HIDE;
+		break;
+	case 2:
+		/* All SPEC_CTRL bits (PSFD, IPRED, RRSBA, BHI_CTRL, ...). */
+		e->edx = 0;
+		break;
+	}
+}
+
 static void filter_leaf(struct mvx_cpuid_entry2 *e)
 {
 	switch (e->function) {
 	case 1:
 		e->ecx &= ~LEAF1_ECX_HIDE;
 		e->ecx |= LEAF1_ECX_HYPERVISOR;
+		e->edx &= ~LEAF1_EDX_HIDE;
 		e->ebx &= 0x00ffffff;	/* APIC id: set per vCPU */
 		if (!mvx_host_xcr0())
 			e->ecx &= ~LEAF1_ECX_XSAVE;
 		break;
 	case 7:
-		if (e->index == 0) {
-			e->ebx &= ~LEAF7_EBX_HIDE;
-			e->ecx &= ~LEAF7_ECX_HIDE;
-			e->edx &= ~LEAF7_EDX_HIDE;
-			if (!mvx_host_xcr0()) {
-				e->ebx &= ~LEAF7_EBX_XSAVE;
-				e->ecx &= ~LEAF7_ECX_XSAVE;
-				e->edx &= ~LEAF7_EDX_XSAVE;
-			}
-			if (!boot_cpu_has(X86_FEATURE_OSPKE))
-				e->ecx &= ~LEAF7_ECX_PKU;
-		}
+		filter_leaf7(e);
 		break;
+	case 6:		/* no thermal or power management */
 	case 0xa:	/* no PMU */
 	case 0xb:	/* no topology */
 	case 0x1f:
-		e->eax = 0;
-		e->ebx = 0;
-		e->ecx = 0;
-		e->edx = 0;
+		zero_leaf(e);
 		break;
 	case 0xd:
 		if (!mvx_host_xcr0()) {
-			e->eax = 0;
-			e->ebx = 0;
-			e->ecx = 0;
-			e->edx = 0;
+			zero_leaf(e);
 		} else if (e->index == 0) {
 			e->eax = (u32)mvx_host_xcr0();
 			e->edx = mvx_host_xcr0() >> 32;
+		} else if (e->index == 1) {
+			e->eax &= ~XSAVE1_EAX_HIDE;
+			e->ecx = 0;	/* no IA32_XSS components */
+			e->edx = 0;
+		} else if (e->index >= 32 ||
+			   !(mvx_host_xcr0() & BIT_ULL(e->index))) {
+			zero_leaf(e);
 		}
 		break;
 	case 0x80000001:
 		e->ecx &= ~EXT1_ECX_HIDE;
+		if (mvx_guest_lacks & MVX_NO_RDTSCP)
+			e->edx &= ~EXT1_EDX_RDTSCP;
+		break;
+	case 0x80000008:
+		e->ebx &= ~EXT8_EBX_HIDE;
 		break;
 	}
 }

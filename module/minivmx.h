@@ -233,6 +233,14 @@ struct mvx_backend {
 };
 
 extern const struct mvx_backend *mvx_ops;
+
+/*
+ * Guest features the backend's probe() found it cannot let the guest use
+ * (a VMX control the CPU does not allow): cpuid.c hides them.
+ */
+#define MVX_NO_RDTSCP		BIT(0)	/* RDTSCP and RDPID */
+#define MVX_NO_INVPCID		BIT(1)
+extern u32 mvx_guest_lacks;
 extern const struct mvx_backend mvx_vmx_backend;
 extern const struct mvx_backend mvx_svm_backend;
 

@@ -67,7 +67,7 @@ static_assert(sizeof(struct svm_vmcb) <= PAGE_SIZE);
 #define SVM_MSRPM_ORDER		1	/* 8 KiB */
 
 struct svm_caps svm_caps;
-static u64 svm_cr4_allowed;
+u64 svm_cr4_allowed;
 static bool svm_has_tsc_aux;		/* RDTSCP or RDPID read TSC_AUX */
 
 struct svm_cpu {
@@ -114,25 +114,35 @@ fault:
 
 /* ---- probe and per-CPU enable ------------------------------------------ */
 
+/*
+ * CR4 bits a guest may set (by MOV, intercepted, or through SET_SREGS):
+ * those the CPU itself accepts, from its CPUID rather than the kernel's
+ * feature words (the kernel may not use PCID, say, but the guest may).
+ * LA57 stays off: the guest page walker knows four levels only.
+ */
 static u64 svm_compute_cr4_allowed(void)
 {
 	u64 bits = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
 		   X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
 		   X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	u32 ecx1 = cpuid_ecx(1), eax7 = 0, ebx7 = 0, ecx7 = 0, edx7 = 0;
 
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		bits |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		bits |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
+	if (cpuid_eax(0) >= 7)
+		cpuid_count(7, 0, &eax7, &ebx7, &ecx7, &edx7);
+	if (ecx1 & BIT(17))
 		bits |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+	if ((ecx1 & BIT(26)) && boot_cpu_has(X86_FEATURE_OSXSAVE))
 		bits |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
+	if (ebx7 & BIT(0))
+		bits |= X86_CR4_FSGSBASE;
+	if (ebx7 & BIT(7))
 		bits |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
+	if (ebx7 & BIT(20))
 		bits |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_OSPKE))
+	if (ecx7 & BIT(2))
+		bits |= X86_CR4_UMIP;
+	/* PKRU is switched only where the host runs with CR4.PKE. */
+	if ((ecx7 & BIT(3)) && boot_cpu_has(X86_FEATURE_OSPKE))
 		bits |= X86_CR4_PKE;
 	return bits;
 }
@@ -375,6 +385,8 @@ static void svm_init_controls(struct svm_vcpu *svm)
 			  SVM_I2_SKINIT | SVM_I2_WBINVD |
 			  SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_MWAIT_COND |
 			  SVM_I2_XSETBV;
+	/* CR4 writes are checked against what we offer (svm_exit_cr4_write). */
+	ctl->cr_write = BIT(4);
 	ctl->iopm_pa = page_to_phys(svm_iopm);
 	ctl->msrpm_pa = page_to_phys(svm_msrpm);
 	/* Guest CR8 and RFLAGS.IF act on virtual interrupts only. */

@@ -156,6 +156,7 @@ struct svm_vmcb {
 /* EXITCODE values (APM Appendix C). */
 #define SVM_EXIT_READ_CR0	0x000
 #define SVM_EXIT_WRITE_CR0	0x010
+#define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_READ_DR0	0x020
 #define SVM_EXIT_WRITE_DR7	0x037
 #define SVM_EXIT_EXCP_BASE	0x040
@@ -252,6 +253,7 @@ static inline struct svm_vcpu *to_svm(struct mvx_vcpu *vcpu)
 u64 svm_get_efer(struct svm_vcpu *svm);
 void svm_write_efer(struct svm_vcpu *svm, u64 efer);
 void svm_set_cr0(struct svm_vcpu *svm, u64 cr0);
+extern u64 svm_cr4_allowed;
 void svm_flush_tlb(struct mvx_vcpu *vcpu);
 
 /* svm_enter.S: VMSAVE host, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host. */

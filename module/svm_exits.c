@@ -215,10 +215,163 @@ static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 	return 1;
 }
 
+/* The ModRM memory operand's address size, from the mode and a 0x67. */
+static unsigned int svm_addr_size(struct svm_vcpu *svm,
+				  const struct mvx_cpu_mode *mode,
+				  const struct svm_prefixes *p)
+{
+	if ((mode->efer & EFER_LMA) && mode->cs_l)
+		return p->addr_override ? 4 : 8;
+	if (mode->cs_db && (mode->cr0 & X86_CR0_PE) &&
+	    !(svm->vcpu.rflags & X86_EFLAGS_VM))
+		return p->addr_override ? 2 : 4;
+	return p->addr_override ? 4 : 2;
+}
+
+static s64 svm_disp(const u8 *insn, unsigned int at, unsigned int size)
+{
+	u32 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		v |= (u32)insn[at + i] << (8 * i);
+	if (size == 1)
+		return (s8)v;
+	if (size == 2)
+		return (s16)v;
+	return (s32)v;
+}
+
+/*
+ * Effective address of the 16-bit-addressing ModRM at insn[*at] (mod != 3):
+ * *at moves past the displacement.  False if the bytes run out.
+ */
+static bool svm_ea16(struct svm_vcpu *svm, const u8 *insn, unsigned int n,
+		     unsigned int *at, u64 *ea, int *seg)
+{
+	static const s8 base16[8] = { MVX_RBX, MVX_RBX, MVX_RBP, MVX_RBP,
+				      -1, -1, MVX_RBP, MVX_RBX };
+	static const s8 index16[8] = { MVX_RSI, MVX_RDI, MVX_RSI, MVX_RDI,
+				       MVX_RSI, MVX_RDI, -1, -1 };
+	const u64 *gprs = svm->vcpu.gprs;
+	u8 modrm = insn[*at], mod = modrm >> 6, rm = modrm & 7;
+	unsigned int dsize = mod == 1 ? 1 : mod == 2 ? 2 : 0;
+	u64 v = 0;
+
+	if (mod == 0 && rm == 6) {
+		dsize = 2;
+	} else {
+		if (base16[rm] >= 0)
+			v += gprs[base16[rm]];
+		if (index16[rm] >= 0)
+			v += gprs[index16[rm]];
+		if (base16[rm] == MVX_RBP)
+			*seg = MVX_SS;
+	}
+	*at += 1;
+	if (*at + dsize > n)
+		return false;
+	if (dsize)
+		v += svm_disp(insn, *at, dsize);
+	*at += dsize;
+	*ea = v & 0xffff;
+	return true;
+}
+
+/* The same for 32- and 64-bit addressing, SIB and RIP-relative included. */
+static bool svm_ea32(struct svm_vcpu *svm, const u8 *insn, unsigned int n,
+		     unsigned int *at, u8 rex, unsigned int asize, u64 *ea,
+		     int *seg, bool *rip_rel)
+{
+	const u64 *gprs = svm->vcpu.gprs;
+	u8 modrm = insn[*at], mod = modrm >> 6, rm = modrm & 7;
+	unsigned int dsize = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	u64 v = 0;
+
+	*at += 1;
+	if (rm == 4) {
+		u8 sib, base, index;
+
+		if (*at >= n)
+			return false;
+		sib = insn[(*at)++];
+		base = (sib & 7) | (rex & 1) << 3;
+		index = ((sib >> 3) & 7) | (rex & 2) << 2;
+		if (index != 4)
+			v += gprs[index] << (sib >> 6);
+		if ((sib & 7) == 5 && mod == 0) {
+			dsize = 4;
+		} else {
+			v += gprs[base];
+			if ((base & 7) == 4 || (base & 7) == 5)
+				*seg = MVX_SS;
+		}
+	} else if (rm == 5 && mod == 0) {
+		dsize = 4;
+		*rip_rel = true;	/* only in 64-bit mode */
+	} else {
+		v += gprs[rm | (rex & 1) << 3];
+		if (rm == 5)
+			*seg = MVX_SS;
+	}
+	if (*at + dsize > n)
+		return false;
+	if (dsize)
+		v += svm_disp(insn, *at, dsize);
+	*at += dsize;
+	*ea = v;
+	return true;
+}
+
+/*
+ * LMSW from memory (0F 01 /6, mod != 3): read the 16-bit source operand
+ * at the ModRM in insn[at].  *len becomes the instruction's length.
+ */
+static bool svm_lmsw_mem_operand(struct svm_vcpu *svm,
+				 const struct mvx_cpu_mode *mode,
+				 const u8 *insn, unsigned int n,
+				 unsigned int at, const struct svm_prefixes *p,
+				 u16 *val, unsigned int *len)
+{
+	unsigned int asize = svm_addr_size(svm, mode, p), i;
+	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
+	bool rip_rel = false;
+	int seg = MVX_DS;
+	u64 ea, linear;
+	u8 bytes[2];
+
+	if (!(asize == 2 ? svm_ea16(svm, insn, n, &at, &ea, &seg) :
+			   svm_ea32(svm, insn, n, &at, p->rex, asize, &ea,
+				    &seg, &rip_rel)))
+		return false;
+	if (rip_rel && long64)
+		ea += svm->exit.rip + at;
+	if (asize == 4)
+		ea = (u32)ea;
+	if (p->seg >= 0)
+		seg = p->seg;
+	/* In 64-bit mode only FS and GS have a base. */
+	linear = ea;
+	if (!long64 || seg == MVX_FS || seg == MVX_GS)
+		linear += mode->seg_base[seg];
+	if (!long64)
+		linear = (u32)linear;
+	for (i = 0; i < 2; i++) {
+		u64 gpa;
+
+		if (mvx_gva_to_gpa(&svm->vcpu, mode, linear + i, &gpa) ||
+		    mvx_read_guest(&svm->vcpu, gpa, &bytes[i], 1))
+			return false;
+	}
+	*val = bytes[0] | bytes[1] << 8;
+	*len = at;
+	return true;
+}
+
 /*
  * Decode the guest's write to CR0 at RIP: MOV from a register (0F 22 /0),
- * CLTS (0F 06) or LMSW from a register (0F 01 /6): the new CR0 in *cr0 and
- * the length in *len.  False for LMSW from memory and unreadable code.
+ * CLTS (0F 06) or LMSW (0F 01 /6) from a register or memory: the new CR0
+ * in *cr0 and the length in *len.  False for unreadable code or operand.
  */
 static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 				 const struct mvx_cpu_mode *mode,
@@ -256,6 +409,15 @@ static bool svm_decode_cr0_write(struct svm_vcpu *svm,
 	/* LMSW loads CR0 bits 3:0 but cannot clear PE. */
 	if (insn[i + 1] == 0x01 && (modrm & 0xf8) == 0xf0) {
 		*cr0 = (mode->cr0 & ~0xeULL) | (vcpu->gprs[reg] & 0xf);
+		return true;
+	}
+	if (insn[i + 1] == 0x01 && (modrm & 0x38) == 0x30) {
+		u16 msw;
+
+		if (!svm_lmsw_mem_operand(svm, mode, insn, n, i + 2, &p, &msw,
+					  len))
+			return false;
+		*cr0 = (mode->cr0 & ~0xeULL) | (msw & 0xf);
 		return true;
 	}
 	return false;
@@ -314,6 +476,68 @@ static int svm_exit_cr0_write(struct svm_vcpu *svm)
 		return svm_emulate_cr0_write(svm, &mode, cr0, len);
 	}
 	svm->cr0_hidden = 0;
+	return 1;
+}
+
+/*
+ * MOV to CR4 (0F 22 /4): *cr4 gets the source register, *len the length.
+ * False for code we cannot read.
+ */
+static bool svm_decode_cr4_write(struct svm_vcpu *svm,
+				 const struct mvx_cpu_mode *mode,
+				 u64 *cr4, unsigned int *len)
+{
+	bool long64 = (mode->efer & EFER_LMA) && mode->cs_l;
+	u8 insn[SVM_MAX_INSN_LEN], modrm;
+	struct svm_prefixes p;
+	unsigned int n, i, reg;
+
+	n = svm_fetch_insn(svm, mode, insn, sizeof(insn));
+	if (!svm_parse_prefixes(insn, n, long64, &p))
+		return false;
+	i = p.len;
+	if (i + 3 > n || insn[i] != 0x0f || insn[i + 1] != 0x22)
+		return false;
+	modrm = insn[i + 2];
+	if (((modrm >> 3) & 7) != 4 || (p.rex & 0x4))
+		return false;
+	reg = (modrm & 7) | (p.rex & 1) << 3;
+	*cr4 = long64 ? svm->vcpu.gprs[reg] : (u32)svm->vcpu.gprs[reg];
+	*len = i + 3;
+	return true;
+}
+
+/*
+ * Guest CR4 writes are ours, as KVM does it: only bits the CPU and our
+ * CPUID offer reach the VMCB, so SET_SREGS accepts whatever GET_SREGS
+ * shows.  (QEMU's TCG also left a VMCB that its next VMRUN refused after
+ * a guest's own MOV to CR4.)
+ */
+static int svm_exit_cr4_write(struct svm_vcpu *svm)
+{
+	struct svm_vmcb_save *save = &svm->vmcb->save;
+	bool long64, lma;
+	struct mvx_cpu_mode mode;
+	unsigned int len;
+	u64 cr4, rip;
+
+	svm_get_mode(&svm->vcpu, &mode);
+	if (!svm_decode_cr4_write(svm, &mode, &cr4, &len))
+		return mvx_exit_internal_error(&svm->vcpu,
+					       MVX_INTERNAL_ERROR_EMULATION,
+					       svm->exit.code, mode.cr4,
+					       mode.efer);
+	lma = mode.efer & EFER_LMA;
+	long64 = lma && mode.cs_l;
+	if (mode.cpl || (cr4 & ~svm_cr4_allowed) ||
+	    (lma && !(cr4 & X86_CR4_PAE)) ||
+	    ((cr4 & X86_CR4_PCIDE) && !(mode.cr4 & X86_CR4_PCIDE) &&
+	     (!lma || (mode.cr3 & 0xfff))))
+		return svm_exit_inject_gp(svm);
+	save->cr4 = cr4;
+	svm_flush_tlb(&svm->vcpu);
+	rip = svm->vcpu.rip + len;
+	svm->vcpu.rip = long64 ? rip : (u32)rip;
 	return 1;
 }
 
@@ -433,17 +657,22 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 	return mvx_handle_npf(&svm->vcpu, gpa, error & SVM_NPF_WRITE);
 }
 
-/* Triple fault.  The VMCB is undefined after it: start over from reset. */
+/*
+ * Triple fault.  Userspace sees the state at the fault, as on VMX, and
+ * decides whether to reset the vCPU.  The APM does not promise that the
+ * saved state is meaningful after SHUTDOWN (KVM re-initializes the VMCB),
+ * but whatever the CPU left there belongs to the guest alone: a later
+ * VMRUN still runs its consistency checks (VMEXIT_INVALID), so running it
+ * again cannot hurt the host.
+ */
 static int svm_exit_shutdown(struct svm_vcpu *svm)
 {
-	svm_reset_guest_state(svm);
-	svm->vcpu.rip = svm->vmcb->save.rip;
-	svm->vcpu.rflags = svm->vmcb->save.rflags;
 	return mvx_exit_shutdown(&svm->vcpu);
 }
 
 static const svm_exit_fn svm_exit_handlers[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_WRITE_CR0] = svm_exit_cr0_write,
+	[SVM_EXIT_WRITE_CR4] = svm_exit_cr4_write,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr_access,
 	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = svm_exit_reflect_exception,
 	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = svm_exit_reflect_exception,
@@ -492,6 +721,7 @@ static int svm_exit_unexpected(struct svm_vcpu *svm)
 
 static const char *const svm_exit_names[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_WRITE_CR0] = "WRITE_CR0",
+	[SVM_EXIT_WRITE_CR4] = "WRITE_CR4",
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "DR_ACCESS",
 	[SVM_EXIT_EXCP_BASE + SVM_DB_VECTOR] = "EXCP_DB",
 	[SVM_EXIT_EXCP_BASE + SVM_AC_VECTOR] = "EXCP_AC",

@@ -283,10 +283,23 @@ static int vmx_probe_controls(bool true_ctls)
 				SECONDARY_EXEC_ENABLE_EPT |
 				SECONDARY_EXEC_UNRESTRICTED_GUEST,
 				SECONDARY_EXEC_ENABLE_VPID |
-				SECONDARY_EXEC_WBINVD_EXITING,
+				SECONDARY_EXEC_WBINVD_EXITING |
+				SECONDARY_EXEC_ENABLE_RDTSCP |
+				SECONDARY_EXEC_ENABLE_INVPCID,
 				"secondary", &vmx_caps.proc2);
 	if (r)
 		return r;
+	/*
+	 * Without these controls RDTSCP, RDPID and INVPCID raise #UD in the
+	 * guest; CPUID must not offer them then.  With INVLPG exiting forced
+	 * on, INVPCID would exit instead, and we do not emulate it.
+	 */
+	if (vmx_caps.proc & CPU_BASED_INVLPG_EXITING)
+		vmx_caps.proc2 &= ~SECONDARY_EXEC_ENABLE_INVPCID;
+	if (!(vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_RDTSCP))
+		mvx_guest_lacks |= MVX_NO_RDTSCP;
+	if (!(vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_INVPCID))
+		mvx_guest_lacks |= MVX_NO_INVPCID;
 	r = vmx_adjust_controls(exit_msr,
 				VM_EXIT_HOST_ADDR_SPACE_SIZE |
 				VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
@@ -687,6 +700,10 @@ static void vmx_write_guest_reset_state(struct vmx_vcpu *vmx)
 			   vcpu->msrs.pat ? vcpu->msrs.pat : MVX_PAT_RESET);
 	vmcs_write(GUEST_DR7, MVX_DR7_RESET);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmx->guest_owns_dr = false;
+	memset(vmx->dr, 0, sizeof(vmx->dr));
+	vmx->dr6 = DR6_RESERVED;
+	vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
 	vmcs_write(GUEST_SYSENTER_CS, 0);
 	vmcs_write(GUEST_SYSENTER_ESP, 0);
 	vmcs_write(GUEST_SYSENTER_EIP, 0);
@@ -697,7 +714,6 @@ static void vmx_write_guest_reset_state(struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	vmx->dr6 = DR6_RESERVED;
 }
 
 /* ---- vCPU life cycle and CPU migration ------------------------------- */
@@ -803,6 +819,16 @@ static void vmx_switch_to_guest_msrs(struct vmx_vcpu *vmx)
 	wrmsrl(MSR_LSTAR, m->lstar);
 	wrmsrl(MSR_CSTAR, m->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, m->sfmask);
+	/*
+	 * RDTSCP and RDPID run in the guest without exits and read TSC_AUX:
+	 * it holds the guest's value while the vCPU is loaded.  The host reads
+	 * it only in user mode (getcpu), never while we are in RUN.
+	 */
+	if (vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_RDTSCP) {
+		rdmsrl(MSR_TSC_AUX, h->tsc_aux);
+		if ((u32)m->tsc_aux != h->tsc_aux)
+			wrmsrl(MSR_TSC_AUX, (u32)m->tsc_aux);
+	}
 	vmx->guest_msrs_loaded = true;
 }
 
@@ -816,6 +842,9 @@ static void vmx_switch_to_host_msrs(struct vmx_vcpu *vmx)
 	wrmsrl(MSR_LSTAR, h->lstar);
 	wrmsrl(MSR_CSTAR, h->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	if ((vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_RDTSCP) &&
+	    (u32)m->tsc_aux != h->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, h->tsc_aux);
 
 	/* VM exit loaded null selectors and limits of 0xffff / 0x67. */
 	if (h->ds)
@@ -1106,6 +1135,42 @@ static void vmx_reset_launch_state(struct vmx_vcpu *vmx)
 	vmx->launched = false;
 }
 
+/*
+ * First guest MOV DR: from now on the guest's DR0-3 and DR6 are in the
+ * hardware while it runs (DR7 is switched by VM entry and exit), and its
+ * MOV DR run natively.  Until then it has no breakpoints to arm.
+ */
+void vmx_guest_takes_dr(struct vmx_vcpu *vmx)
+{
+	vmx->guest_owns_dr = true;
+	vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+}
+
+static void vmx_load_guest_dr(struct vmx_vcpu *vmx)
+{
+	/* No host breakpoint may fire on guest addresses meanwhile. */
+	set_debugreg(0UL, 7);
+	set_debugreg(vmx->dr[0], 0);
+	set_debugreg(vmx->dr[1], 1);
+	set_debugreg(vmx->dr[2], 2);
+	set_debugreg(vmx->dr[3], 3);
+	set_debugreg(vmx->dr6, 6);
+}
+
+/* VM exit left the guest's DR0-3 and DR6 in the hardware: take them back. */
+static void vmx_save_guest_dr(struct vmx_vcpu *vmx)
+{
+	get_debugreg(vmx->dr[0], 0);
+	get_debugreg(vmx->dr[1], 1);
+	get_debugreg(vmx->dr[2], 2);
+	get_debugreg(vmx->dr[3], 3);
+	get_debugreg(vmx->dr6, 6);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	else
+		set_debugreg(DR6_RESERVED, 6);
+}
+
 static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1120,6 +1185,8 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 	}
 	vmx_sync_entry_state(vmx);
 	host_dr7 = native_get_debugreg(7);
+	if (vmx->guest_owns_dr)
+		vmx_load_guest_dr(vmx);
 
 	if (mvx_l1d_flush_needed())
 		mvx_l1d_flush();
@@ -1127,6 +1194,9 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 	r = mvx_vmx_run(vcpu->gprs, vmx->launched);
 	mvx_spec_ctrl_host(vcpu);
 	mvx_spec_after_exit();
+
+	if (vmx->guest_owns_dr)
+		vmx_save_guest_dr(vmx);
 
 	/* VM exit set DR7 to 0x400 and cleared DEBUGCTL (SDM 28.5.1). */
 	if (host_dr7 & MVX_DR7_ENABLES)
@@ -1400,6 +1470,16 @@ static int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	if (slot)
 		return vmx_set_switched_msr(vmx, index, slot, data);
 	switch (index) {
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -EINVAL;
+		preempt_disable();
+		vcpu->msrs.tsc_aux = data;
+		if (vmx->guest_msrs_loaded &&
+		    (vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_RDTSCP))
+			wrmsrl(MSR_TSC_AUX, data);
+		preempt_enable();
+		return 0;
 	case MSR_EFER:
 		return vmx_set_efer(vmx, data);
 	case MSR_IA32_CR_PAT:

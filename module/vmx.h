@@ -117,6 +117,7 @@ struct vmx_host_state {
 	u64 star, lstar, cstar, sfmask;
 	struct desc_ptr gdt, idt;
 	u64 debugctl;
+	u64 tsc_aux;			/* Linux keeps its CPU number here */
 };
 
 struct vmx_vcpu {
@@ -137,12 +138,6 @@ struct vmx_vcpu {
 	u64 eptp, host_cr3, host_cr4, tsc_offset;
 	bool timer_on;			/* pin-based control currently set */
 
-	/*
-	 * The guest's DR6 as MOV from DR6 shows it: MOV DR exits, and the CPU
-	 * leaves DR6 alone on a #DB it exits for, so the bits are set here.
-	 */
-	u64 dr6;
-
 	/* Event to inject on the next entry. */
 	u32 inject_info, inject_error, inject_len;
 
@@ -150,6 +145,15 @@ struct vmx_vcpu {
 
 	struct vmx_host_state host;
 	bool guest_msrs_loaded;
+
+	/*
+	 * Debug registers: the guest owns the hardware ones after its first
+	 * MOV DR.  dr6 is the guest's DR6 while it is outside the guest; the
+	 * CPU leaves DR6 alone on a #DB that exits, so the #DB exit handler
+	 * sets the bits here.
+	 */
+	bool guest_owns_dr;
+	unsigned long dr[4], dr6;
 };
 
 static inline struct vmx_vcpu *to_vmx(struct mvx_vcpu *vcpu)
@@ -232,6 +236,7 @@ void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
 void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);
+void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
 int vmx_handle_exit(struct mvx_vcpu *vcpu);

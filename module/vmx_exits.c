@@ -7,12 +7,10 @@
 
 #include <linux/kernel.h>
 #include <linux/smp.h>
+#include <asm/debugreg.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 #include "vmx.h"
-
-#define MVX_DR6_RESET	0xffff0ff0ULL
-#define MVX_DR7_RESET	0x400ULL
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
 
@@ -103,7 +101,7 @@ static int vmx_reflect_db(struct vmx_vcpu *vmx)
 	}
 
 	vmx->dr6 &= ~(MVX_DR6_TRAPS | MVX_DR6_RTM);
-	vmx->dr6 |= MVX_DR6_RESET | (q & (MVX_DR6_TRAPS | MVX_DR6_BD |
+	vmx->dr6 |= DR6_RESERVED | (q & (MVX_DR6_TRAPS | MVX_DR6_BD |
 					 MVX_DR6_BS));
 	if (q & MVX_DR6_RTM)
 		vmx->dr6 &= ~MVX_DR6_RTM;
@@ -261,31 +259,13 @@ static int vmx_exit_cr_access(struct vmx_vcpu *vmx)
 }
 
 /*
- * MOV DR exits so the guest cannot arm breakpoints with the host's debug
- * registers: reads see the reset values, writes are dropped, except DR6,
- * which the #DB handler keeps (vmx->dr6) so a guest sees why it trapped and
- * can clear the bits as on a CPU.
+ * The guest's first MOV DR: hand it the debug registers and run the
+ * instruction again natively (its #UD and general-detect #DB included).
  */
 static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 {
-	u64 q = vmx->exit.qual;
-	unsigned int dr = MVX_QUAL_DR_NUM(q);
-
-	if (vmcs_read(GUEST_CR4) & X86_CR4_DE && (dr == 4 || dr == 5))
-		return vmx_inject_ud(vmx);
-	if (q & MVX_QUAL_DR_FROM) {
-		u64 val = 0;
-
-		if (dr == 6 || dr == 4)
-			val = vmx->dr6;
-		else if (dr == 7 || dr == 5)
-			val = MVX_DR7_RESET;
-		vmx_set_gpr(vmx, MVX_QUAL_DR_GPR(q), val);
-	} else if (dr == 6 || dr == 4) {
-		vmx->dr6 = (u32)vmx_get_gpr(vmx, MVX_QUAL_DR_GPR(q)) |
-			   MVX_DR6_RESET;
-	}
-	return vmx_skip_insn(vmx);
+	vmx_guest_takes_dr(vmx);
+	return 1;
 }
 
 static int vmx_exit_ept_violation(struct vmx_vcpu *vmx)
