@@ -244,6 +244,19 @@ extern u32 mvx_guest_lacks;
 extern const struct mvx_backend mvx_vmx_backend;
 extern const struct mvx_backend mvx_svm_backend;
 
+/* Architectural reset values and limits, the same for both backends. */
+#define MVX_PAT_RESET		0x0007040600070406ULL
+#define MVX_DR7_RESET		0x400UL
+#define MVX_EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/* Guest-state rules (regs.c); the backend's probe sets the CR4 bits. */
+extern u64 mvx_cr4_allowed;
+void mvx_set_cr4_allowed(u64 cpu_bits);
+bool mvx_is_canonical(u64 addr);
+bool mvx_pat_valid(u64 pat);
+bool mvx_cr0_valid(u64 cr0, u64 cr4, u64 efer);
+int mvx_check_sregs(const struct mvx_sregs *s);
+
 /* Exit helpers, called by backends from handle_exit(). */
 int mvx_handle_pio(struct mvx_vcpu *vcpu, const struct mvx_pio *pio);
 int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write);

@@ -21,7 +21,6 @@
 #define APIC_BASE_DEFAULT	0xfee00000ULL
 #define APIC_BASE_BSP		BIT_ULL(8)
 #define APIC_BASE_ENABLE	BIT_ULL(11)
-#define PAT_DEFAULT		0x0007040600070406ULL
 #define FEATURE_CONTROL_LOCKED	BIT_ULL(0)
 
 static const u32 msr_index_list[] = {
@@ -41,7 +40,7 @@ void mvx_msrs_reset(struct mvx_vcpu *vcpu)
 	m->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE;
 	if (vcpu->id == 0)
 		m->apic_base |= APIC_BASE_BSP;
-	m->pat = PAT_DEFAULT;
+	m->pat = MVX_PAT_RESET;
 	m->misc_enable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
 }

@@ -55,9 +55,7 @@ static_assert(sizeof(struct svm_vmcb) <= PAGE_SIZE);
 
 #define SVM_RESET_CR0		(X86_CR0_ET | X86_CR0_CD | X86_CR0_NW)
 #define SVM_CR0_CACHE_BITS	(X86_CR0_CD | X86_CR0_NW)
-#define SVM_RESET_PAT		0x0007040600070406ULL
 #define SVM_RESET_DR7		0x400
-#define SVM_EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 #define SVM_DEBUGCTL_BITS	(DEBUGCTLMSR_LBR | DEBUGCTLMSR_BTF)
 
 /* Nested page table entry bits: present, writable, user (all NPT walks are user). */
@@ -67,7 +65,6 @@ static_assert(sizeof(struct svm_vmcb) <= PAGE_SIZE);
 #define SVM_MSRPM_ORDER		1	/* 8 KiB */
 
 struct svm_caps svm_caps;
-u64 svm_cr4_allowed;
 static bool svm_has_tsc_aux;		/* RDTSCP or RDPID read TSC_AUX */
 
 struct svm_cpu {
@@ -173,7 +170,7 @@ static int svm_probe(void)
 	}
 	svm_caps.nrips = edx & SVM_CPUID_NRIPS;
 	svm_caps.decode_assists = edx & SVM_CPUID_DECODE_ASSISTS;
-	svm_cr4_allowed = svm_compute_cr4_allowed();
+	mvx_set_cr4_allowed(svm_compute_cr4_allowed());
 	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 			  boot_cpu_has(X86_FEATURE_RDPID);
 	pr_info("AMD-V with nested paging, %u ASIDs, NRIP save %s\n",
@@ -417,7 +414,7 @@ void svm_reset_guest_state(struct svm_vcpu *svm)
 	svm_write_efer(svm, 0);
 	save->dr6 = DR6_RESERVED;
 	save->dr7 = SVM_RESET_DR7;
-	save->g_pat = SVM_RESET_PAT;
+	save->g_pat = MVX_PAT_RESET;
 	save->rflags = X86_EFLAGS_FIXED;
 	save->rip = 0xfff0;
 	svm->vmcb->control.int_ctl &= ~SVM_INT_CTL_TPR_MASK;
@@ -765,42 +762,6 @@ static void svm_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs)
 	sregs->apic_base = vcpu->msrs.apic_base;
 }
 
-static bool svm_sregs_bad(const char *why)
-{
-	pr_warn_ratelimited("SET_SREGS rejected: %s\n", why);
-	return true;
-}
-
-/* Combinations the CPU cannot run (APM 15.5.1 VMRUN consistency checks). */
-static bool svm_sregs_invalid(const struct mvx_sregs *s)
-{
-	bool long_mode = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
-
-	if (s->cr0 >> 32)
-		return svm_sregs_bad("CR0 bits 63:32 set");
-	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
-		return svm_sregs_bad("CR0.PG without CR0.PE");
-	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
-		return svm_sregs_bad("CR0.NW without CR0.CD");
-	if (s->cr4 & ~svm_cr4_allowed)
-		return svm_sregs_bad("CR4 reserved or unsupported bits set");
-	if (s->efer & ~SVM_EFER_GUEST_BITS)
-		return svm_sregs_bad("EFER reserved or unsupported bits set");
-	if (!long_mode && (s->efer & EFER_LMA))
-		return svm_sregs_bad("EFER.LMA without EFER.LME and CR0.PG");
-	if (!long_mode)
-		return false;
-	if (!(s->cr4 & X86_CR4_PAE))
-		return svm_sregs_bad("long mode without CR4.PAE");
-	if (!(s->efer & EFER_LMA))
-		return svm_sregs_bad("EFER.LME and CR0.PG without EFER.LMA");
-	if (s->cs.l && s->cs.db)
-		return svm_sregs_bad("CS.L and CS.D both set in long mode");
-	if (s->cr3 >> boot_cpu_data.x86_phys_bits)
-		return svm_sregs_bad("CR3 beyond the physical address width");
-	return false;
-}
-
 /* Drop the vCPU's ASID: the next entry starts with no stale translation. */
 void svm_flush_tlb(struct mvx_vcpu *vcpu)
 {
@@ -813,8 +774,6 @@ static int svm_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs)
 	struct svm_vmcb *vmcb = svm->vmcb;
 	struct svm_vmcb_save *save = &vmcb->save;
 
-	if (svm_sregs_invalid(sregs))
-		return -EINVAL;
 	svm_seg_from_user(&save->cs, &sregs->cs);
 	svm_seg_from_user(&save->ds, &sregs->ds);
 	svm_seg_from_user(&save->es, &sregs->es);
@@ -863,24 +822,6 @@ void svm_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode)
 
 /* ---- MSRs held in the VMCB --------------------------------------------- */
 
-static bool svm_is_canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
-
-static bool svm_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
 /*
  * The guest sees EFER without SVME, which must stay set for VMRUN.  LME may
  * not change while paging is on, and LMA follows the hardware, not WRMSR.
@@ -889,7 +830,7 @@ static int svm_set_efer(struct svm_vcpu *svm, u64 data)
 {
 	u64 old = svm_get_efer(svm);
 
-	if (data & ~SVM_EFER_GUEST_BITS)
+	if (data & ~MVX_EFER_GUEST_BITS)
 		return -EINVAL;
 	if (svm->vmcb->save.cr0 & X86_CR0_PG) {
 		if ((data ^ old) & EFER_LME)
@@ -962,13 +903,13 @@ static bool svm_msr_value_valid(u32 index, u64 data)
 	case MSR_SYSCALL_MASK:
 		return !(data >> 32);
 	case MSR_IA32_CR_PAT:
-		return svm_pat_valid(data);
+		return mvx_pat_valid(data);
 	case MSR_IA32_DEBUGCTLMSR:
 		/* Stored only: without LBR virtualization it has no effect. */
 		return !(data & ~(u64)SVM_DEBUGCTL_BITS);
 	default:
 		/* Bases and entry points: addresses. */
-		return svm_is_canonical(data);
+		return mvx_is_canonical(data);
 	}
 }
 

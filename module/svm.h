@@ -253,7 +253,6 @@ static inline struct svm_vcpu *to_svm(struct mvx_vcpu *vcpu)
 u64 svm_get_efer(struct svm_vcpu *svm);
 void svm_write_efer(struct svm_vcpu *svm, u64 efer);
 void svm_set_cr0(struct svm_vcpu *svm, u64 cr0);
-extern u64 svm_cr4_allowed;
 void svm_flush_tlb(struct mvx_vcpu *vcpu);
 
 /* svm_enter.S: VMSAVE host, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host. */

@@ -529,7 +529,7 @@ static int svm_exit_cr4_write(struct svm_vcpu *svm)
 					       mode.efer);
 	lma = mode.efer & EFER_LMA;
 	long64 = lma && mode.cs_l;
-	if (mode.cpl || (cr4 & ~svm_cr4_allowed) ||
+	if (mode.cpl || (cr4 & ~mvx_cr4_allowed) ||
 	    (lma && !(cr4 & X86_CR4_PAE)) ||
 	    ((cr4 & X86_CR4_PCIDE) && !(mode.cr4 & X86_CR4_PCIDE) &&
 	     (!lma || (mode.cr3 & 0xfff))))

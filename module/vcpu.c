@@ -422,8 +422,10 @@ static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
 {
 	bool pending = vcpu->pending.what != MVX_PENDING_NONE;
 	u64 lip = pending ? vcpu_linear_rip(vcpu) : 0;
-	int ret = mvx_ops->set_sregs(vcpu, s);
+	int ret = mvx_check_sregs(s);
 
+	if (!ret)
+		ret = mvx_ops->set_sregs(vcpu, s);
 	if (ret)
 		return ret;
 	vcpu->msrs.apic_base = s->apic_base;

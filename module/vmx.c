@@ -66,10 +66,6 @@ static DEFINE_IDA(vmx_vpid_ida);
 static u64 vmx_cr0_mask, vmx_cr4_mask;
 
 #define MVX_CR0_ALWAYS_OFF	(X86_CR0_CD | X86_CR0_NW)
-#define MVX_CR4_DENIED		(X86_CR4_VMXE | X86_CR4_SMXE)
-#define MVX_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define MVX_PAT_RESET		0x0007040600070406ULL
-#define MVX_DR7_RESET		0x400UL
 #define MVX_DR7_ENABLES		0xffUL
 
 /* ---- VMX instructions ---------------------------------------------- */
@@ -370,8 +366,9 @@ static void vmx_probe_fixed_bits(void)
 		vmx_caps.cr4_fixed1 &= ~(u64)X86_CR4_OSXSAVE;
 	if (!boot_cpu_has(X86_FEATURE_OSPKE))
 		vmx_caps.cr4_fixed1 &= ~(u64)X86_CR4_PKE;
-	vmx_cr4_mask = MVX_CR4_DENIED | vmx_caps.cr4_fixed0 |
-		       ~vmx_caps.cr4_fixed1;
+	mvx_set_cr4_allowed(vmx_caps.cr4_fixed1);
+	/* Writes to any bit the guest may not own exit (vmx_set_cr4). */
+	vmx_cr4_mask = vmx_caps.cr4_fixed0 | ~mvx_cr4_allowed;
 }
 
 static int vmx_probe(void)
@@ -786,11 +783,6 @@ static void vmx_vcpu_destroy(struct mvx_vcpu *vcpu)
 	vmx->vmcs = NULL;
 }
 
-static bool vmx_is_canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
-
 /*
  * SYSCALL MSRs and KERNEL_GS_BASE are not switched by VM entry/exit: the
  * guest's values stay in the hardware while the vCPU is loaded.
@@ -932,22 +924,9 @@ static void vmx_set_efer_hw(u64 efer, bool lma)
 		vmcs_clear_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
 }
 
-static int vmx_check_cr0(u64 cr0, u64 cr4, u64 efer)
-{
-	if (cr0 >> 32)
-		return -EINVAL;
-	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
-		return -EINVAL;
-	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
-		return -EINVAL;
-	if ((cr0 & X86_CR0_PG) && (efer & EFER_LME) && !(cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	return 0;
-}
-
 static int vmx_check_cr4(u64 cr4, u64 efer)
 {
-	if (cr4 & (MVX_CR4_DENIED | ~vmx_caps.cr4_fixed1))
+	if (cr4 & ~mvx_cr4_allowed)
 		return -EINVAL;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return -EINVAL;
@@ -961,7 +940,7 @@ int vmx_set_cr0(struct vmx_vcpu *vmx, u64 cr0)
 	u64 efer = vmcs_read(GUEST_IA32_EFER);
 	bool lma = (cr0 & X86_CR0_PG) && (efer & EFER_LME);
 
-	if (vmx_check_cr0(cr0, cr4, efer))
+	if (!mvx_cr0_valid(cr0, cr4, efer))
 		return -EINVAL;
 	vmx->cr0 = cr0;
 	vmcs_write(CR0_READ_SHADOW, cr0);
@@ -1283,34 +1262,12 @@ static void vmx_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs)
 	sregs->apic_base = vcpu->msrs.apic_base;
 }
 
-static int vmx_check_sregs(const struct mvx_sregs *s)
-{
-	bool lma = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
-
-	if (s->efer & ~(u64)MVX_EFER_ALLOWED)
-		return -EINVAL;
-	if ((s->efer & EFER_LMA) && !lma)
-		return -EINVAL;
-	if (vmx_check_cr0(s->cr0, s->cr4, s->efer) ||
-	    vmx_check_cr4(s->cr4, lma ? EFER_LMA : 0))
-		return -EINVAL;
-	if (s->cr8 > 15)
-		return -EINVAL;
-	if (!vmx_is_canonical(s->gdt.base) || !vmx_is_canonical(s->idt.base) ||
-	    !vmx_is_canonical(s->fs.base) || !vmx_is_canonical(s->gs.base) ||
-	    !vmx_is_canonical(s->tr.base) || !vmx_is_canonical(s->ldt.base))
-		return -EINVAL;
-	return 0;
-}
-
 static int vmx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	bool lma = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
 	int i;
 
-	if (vmx_check_sregs(sregs))
-		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(vmx_sregs_segs); i++)
 		vmx_set_segment(vmx_sregs_segs[i].vmx,
 				(const void *)sregs + vmx_sregs_segs[i].offset);
@@ -1360,19 +1317,6 @@ void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode)
 }
 
 /* ---- MSRs that live in the VMCS or that we switch ------------------ */
-
-static bool vmx_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
-			return false;
-	}
-	return true;
-}
 
 /* One of the MSRs held in hardware while the vCPU is loaded. */
 static u64 *vmx_switched_msr(struct mvx_vcpu *vcpu, u32 index)
@@ -1439,7 +1383,7 @@ static int vmx_set_efer(struct vmx_vcpu *vmx, u64 efer)
 	u64 old = vmcs_read(GUEST_IA32_EFER);
 	u64 cr0 = vmx_guest_cr0(vmx);
 
-	if (efer & ~(u64)MVX_EFER_ALLOWED)
+	if (efer & ~MVX_EFER_GUEST_BITS)
 		return -EINVAL;
 	/* LME cannot change while paging is on (SDM Vol. 3A 10.8.5). */
 	if ((cr0 & X86_CR0_PG) && ((old ^ efer) & EFER_LME))
@@ -1452,7 +1396,7 @@ static int vmx_set_switched_msr(struct vmx_vcpu *vmx, u32 index, u64 *slot,
 				u64 data)
 {
 	if (index == MSR_SYSCALL_MASK ? data >> 32 :
-	    index != MSR_STAR && !vmx_is_canonical(data))
+	    index != MSR_STAR && !mvx_is_canonical(data))
 		return -EINVAL;
 	preempt_disable();
 	*slot = data;
@@ -1483,7 +1427,7 @@ static int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	case MSR_EFER:
 		return vmx_set_efer(vmx, data);
 	case MSR_IA32_CR_PAT:
-		if (!vmx_pat_valid(data))
+		if (!mvx_pat_valid(data))
 			return -EINVAL;
 		vcpu->msrs.pat = data;
 		if (vmx_caps.pat)
@@ -1496,7 +1440,7 @@ static int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_SYSENTER_EIP:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
-		if (!vmx_is_canonical(data))
+		if (!mvx_is_canonical(data))
 			return -EINVAL;
 		vmcs_write(index == MSR_IA32_SYSENTER_ESP ? GUEST_SYSENTER_ESP :
 			   index == MSR_IA32_SYSENTER_EIP ? GUEST_SYSENTER_EIP :
