@@ -275,7 +275,7 @@ static int svm_emulate_cr0_write(struct svm_vcpu *svm,
 	if (pg_switch)
 		svm_write_efer(svm, pg ? mode->efer | EFER_LMA :
 					 mode->efer & ~EFER_LMA);
-	svm->vcpu.rip = long64 ? rip : (u32)rip;
+	mvx_skip_insn(&svm->vcpu, long64 ? rip : (u32)rip);
 	svm_flush_tlb(&svm->vcpu);
 	return 1;
 }
@@ -331,7 +331,7 @@ static int svm_exit_hlt(struct svm_vcpu *svm)
 /* INVD and WBINVD: guest memory is ordinary write-back host memory. */
 static int svm_exit_skip_cache_op(struct svm_vcpu *svm)
 {
-	svm->vcpu.rip = svm_next_rip(svm, SVM_LEN_0F);
+	mvx_skip_insn(&svm->vcpu, svm_next_rip(svm, SVM_LEN_0F));
 	return 1;
 }
 

@@ -130,6 +130,7 @@ struct vmx_vcpu {
 
 	/* Guest-visible values of the CR bits the guest cannot write itself. */
 	u64 cr0, cr4, cr2, cr8;
+	u64 dr6;			/* what MOV from DR6 reads */
 	bool need_vpid_flush;
 
 	/* Cached VMCS fields that only change rarely. */

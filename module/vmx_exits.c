@@ -23,7 +23,7 @@ static u64 vmx_next_rip(struct vmx_vcpu *vmx)
 
 static int vmx_skip_insn(struct vmx_vcpu *vmx)
 {
-	vmx->vcpu.rip = vmx_next_rip(vmx);
+	mvx_skip_insn(&vmx->vcpu, vmx_next_rip(vmx));
 	return 1;
 }
 
@@ -219,7 +219,7 @@ static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 		u64 val = 0;
 
 		if (dr == 6 || dr == 4)
-			val = MVX_DR6_RESET;
+			val = vmx->dr6;
 		else if (dr == 7 || dr == 5)
 			val = MVX_DR7_RESET;
 		vmx_set_gpr(vmx, MVX_QUAL_DR_GPR(q), val);
