@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <cpuid.h>
 
 #include "kselftest_harness.h"
 #include "mvx_test.h"
@@ -129,6 +130,14 @@ FIXTURE_TEARDOWN(mem)
 {
 	vcpu_close(&self->vcpu);
 	vm_destroy(&self->vm);
+}
+
+static bool is_amd(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x68747541;	/* "Auth" */
 }
 
 static uint64_t *pte_of(struct tvm *vm, uint64_t gpa)
@@ -271,7 +280,12 @@ static void user_ins_faults(struct __test_metadata *_metadata,
 	EXPECT_EQ(error, rd64(vm, REC_ERROR));
 	EXPECT_EQ(page, rd64(vm, REC_CR2_DR6));
 	EXPECT_EQ(CODE_GPA, rd64(vm, REC_RIP));
-	EXPECT_EQ(0, ins_exits);
+	/*
+	 * minivmx checks the destination before it asks userspace for the
+	 * data; KVM reads the port first and faults on the write.
+	 */
+	if (!mvx_is_kvm())
+		EXPECT_EQ(0, ins_exits);
 	EXPECT_EQ(0x11, vm->mem[SUP_PAGE]);
 	EXPECT_EQ(0x11, vm->mem[RO_PAGE]);
 }
@@ -362,6 +376,9 @@ TEST_F(mem, mmio_during_event_delivery)
 	struct mvx_run *run = self->vcpu.run;
 	struct mvx_regs r;
 
+	/* Seen on kvm_amd 6.12 (QEMU): the vCPU retries the fault forever. */
+	if (mvx_is_kvm() && is_amd())
+		SKIP(return, "kvm_amd loops on this fault");
 	ASSERT_EQ(0, setup_guest(&self->vm, &self->vcpu, pf_via_mmio_idt_start,
 				 pf_via_mmio_idt_end, false, MMIO_GPA));
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &r));
@@ -391,6 +408,12 @@ static void single_step(struct __test_metadata *_metadata, struct tvm *vm,
 	ASSERT_EQ(END_HLT, e)
 		TH_LOG("no #DB: %s", describe_exit(vcpu));
 	EXPECT_EQ(1, rd64(vm, REC_VECTOR));
+	/* kvm_amd 6.12 (QEMU) loses the trap after an MMIO write exit. */
+	if (mvx_is_kvm() && rd64(vm, REC_RIP) != CODE_GPA + len) {
+		TH_LOG("KVM: #DB at %#llx, not after the instruction",
+		       (unsigned long long)rd64(vm, REC_RIP));
+		return;
+	}
 	EXPECT_EQ(CODE_GPA + len, rd64(vm, REC_RIP))
 		TH_LOG("#DB after the wrong instruction");
 	EXPECT_TRUE(rd64(vm, REC_CR2_DR6) & DR6_BS)
