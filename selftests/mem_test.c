@@ -51,7 +51,6 @@
 
 #define INS_PORT	0x10
 #define DONE_PORT	0xf0
-#define RFLAGS_TF	0x100ULL
 #define RFLAGS_IOPL3	0x3000ULL
 #define DR6_BS		(1ULL << 14)
 
@@ -83,26 +82,50 @@ GUEST_CODE(rep_insb,
 	"rep insb\n"
 	"out %al, $0xf0\n");
 
+/*
+ * POPF sets TF, so the trap comes after the instruction that follows it
+ * (entering a guest with TF already set makes Bochs trap at once).
+ */
+#define SET_TF "pushfq\n" "orq $0x100, (%rsp)\n" "popfq\n"
+
 GUEST_CODE(step_out,
 	".code64\n"
+	SET_TF
 	"out %al, $0x20\n"
+	".globl step_out_after\n"
+	"step_out_after:\n"
 	"nop\n"
 	"nop\n"
 	"out %al, $0xf0\n");
 
+/*
+ * The first store maps the guest's page tables for RBX: a second-level
+ * fault between POPF and the stepped store would re-enter the guest with
+ * TF set at the store, where Bochs traps at once.
+ */
 GUEST_CODE(step_mmio,
 	".code64\n"
+	"movl $0, (%rbx)\n"
+	SET_TF
 	"movl $1, (%rbx)\n"
+	".globl step_mmio_after\n"
+	"step_mmio_after:\n"
 	"nop\n"
 	"nop\n"
 	"out %al, $0xf0\n");
 
 GUEST_CODE(step_cpuid,
 	".code64\n"
+	SET_TF
 	"cpuid\n"
+	".globl step_cpuid_after\n"
+	"step_cpuid_after:\n"
 	"nop\n"
 	"nop\n"
 	"out %al, $0xf0\n");
+
+extern const unsigned char step_out_after[], step_mmio_after[],
+	step_cpuid_after[];
 
 /* RBX: a linear address with nothing mapped; the IDT is in MMIO. */
 GUEST_CODE(pf_via_mmio_idt,
@@ -390,10 +413,38 @@ TEST_F(mem, mmio_during_event_delivery)
 	EXPECT_EQ(MVX_INTERNAL_ERROR_DELIVERY_EV, run->internal.suberror);
 }
 
-/* With RFLAGS.TF, #DB with DR6.BS right after the instruction at CODE_GPA. */
+/*
+ * An MMIO store whose immediate lies in the next page, which is not RAM:
+ * the CPU's fetch of it is what exits.  The emulator must not decode the
+ * cut-short instruction (it used to store 0 to the code's own address).
+ */
+TEST_F(mem, truncated_instruction)
+{
+	static const unsigned char movl_imm[] = { 0xc7, 0x03 };	/* (%rbx) */
+	struct mvx_run *run = self->vcpu.run;
+	uint64_t *pd = (uint64_t *)(self->vm.mem + PML4_GPA + 0x2000);
+	uint64_t end = self->vm.mem_size;
+	struct mvx_regs r;
+
+	ASSERT_EQ(0, setup_guest(&self->vm, &self->vcpu, rep_insb_start,
+				 rep_insb_end, false, IDT_GPA));
+	pd[1] = end | PTE_P | PTE_W | 0x80;	/* 2 MiB page past the slot */
+	memcpy(self->vm.mem + end - sizeof(movl_imm), movl_imm,
+	       sizeof(movl_imm));
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &r));
+	r.rip = end - sizeof(movl_imm);
+	r.rbx = MMIO_GPA;
+	ASSERT_EQ(0, vcpu_set_regs(&self->vcpu, &r));
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	ASSERT_EQ(MVX_EXIT_INTERNAL_ERROR, run->exit_reason)
+		TH_LOG("%s", describe_exit(&self->vcpu));
+	EXPECT_EQ(MVX_INTERNAL_ERROR_EMULATION, run->internal.suberror);
+}
+
+/* With RFLAGS.TF, #DB with DR6.BS right after the stepped instruction. */
 static void single_step(struct __test_metadata *_metadata, struct tvm *vm,
 			struct tvcpu *vcpu, const unsigned char *start,
-			const unsigned char *end, unsigned int len)
+			const unsigned char *end, const unsigned char *after)
 {
 	struct mvx_regs r;
 	enum guest_end e;
@@ -402,19 +453,18 @@ static void single_step(struct __test_metadata *_metadata, struct tvm *vm,
 	ASSERT_EQ(0, vcpu_get_regs(vcpu, &r));
 	r.rbx = MMIO_GPA;
 	r.rax = 0;
-	r.rflags = 2 | RFLAGS_TF;
 	ASSERT_EQ(0, vcpu_set_regs(vcpu, &r));
 	e = run_guest(vcpu, NULL);
 	ASSERT_EQ(END_HLT, e)
 		TH_LOG("no #DB: %s", describe_exit(vcpu));
 	EXPECT_EQ(1, rd64(vm, REC_VECTOR));
 	/* kvm_amd 6.12 (QEMU) loses the trap after an MMIO write exit. */
-	if (mvx_is_kvm() && rd64(vm, REC_RIP) != CODE_GPA + len) {
+	if (mvx_is_kvm() && rd64(vm, REC_RIP) != CODE_GPA + (after - start)) {
 		TH_LOG("KVM: #DB at %#llx, not after the instruction",
 		       (unsigned long long)rd64(vm, REC_RIP));
 		return;
 	}
-	EXPECT_EQ(CODE_GPA + len, rd64(vm, REC_RIP))
+	EXPECT_EQ(CODE_GPA + (after - start), rd64(vm, REC_RIP))
 		TH_LOG("#DB after the wrong instruction");
 	EXPECT_TRUE(rd64(vm, REC_CR2_DR6) & DR6_BS)
 		TH_LOG("DR6 %#llx", (unsigned long long)rd64(vm, REC_CR2_DR6));
@@ -423,19 +473,19 @@ static void single_step(struct __test_metadata *_metadata, struct tvm *vm,
 TEST_F(mem, single_step_out)
 {
 	single_step(_metadata, &self->vm, &self->vcpu, step_out_start,
-		    step_out_end, 2);
+		    step_out_end, step_out_after);
 }
 
 TEST_F(mem, single_step_mmio)
 {
 	single_step(_metadata, &self->vm, &self->vcpu, step_mmio_start,
-		    step_mmio_end, 6);
+		    step_mmio_end, step_mmio_after);
 }
 
 TEST_F(mem, single_step_cpuid)
 {
 	single_step(_metadata, &self->vm, &self->vcpu, step_cpuid_start,
-		    step_cpuid_end, 2);
+		    step_cpuid_end, step_cpuid_after);
 }
 
 static unsigned int host_phys_bits(void)
