@@ -390,6 +390,124 @@ TEST_F(mem, emulated_write_sets_accessed_dirty)
 		       (unsigned long long)*pte_of(&self->vm, RW_PAGE));
 }
 
+GUEST_CODE(rep_insb32,
+	".code32\n"
+	"rep insb\n"
+	"out %al, $0xf0\n");
+
+GUEST_CODE(pf_handler32,
+	".code32\n"
+	"pop %eax\n"
+	"mov %eax, 0x3000\n"
+	"mov (%esp), %eax\n"
+	"mov %eax, 0x3008\n"
+	"mov %cr2, %eax\n"
+	"mov %eax, 0x3010\n"
+	"movl $14, 0x3018\n"
+	"hlt\n");
+
+#define PD32_TEST	0x44000		/* 2-level: PD, then PT at +0x1000 */
+#define PDPT_PAE	0x46000		/* PAE: PDPT, PD at +0x1000, PT at +0x2000 */
+
+/* Identity-maps the first 2 MiB on 4 KiB kernel pages. */
+static void tables32(struct tvm *vm, bool pae)
+{
+	int i;
+
+	if (pae) {
+		uint64_t *pdpt = (uint64_t *)(vm->mem + PDPT_PAE);
+		uint64_t *pd = (uint64_t *)(vm->mem + PDPT_PAE + 0x1000);
+		uint64_t *pt = (uint64_t *)(vm->mem + PDPT_PAE + 0x2000);
+
+		pdpt[0] = (PDPT_PAE + 0x1000) | PTE_P;
+		pd[0] = (PDPT_PAE + 0x2000) | PTE_P | PTE_W;
+		for (i = 0; i < 512; i++)
+			pt[i] = (i << 12) | PTE_P | PTE_W;
+		pt[RO_PAGE >> 12] = RO_PAGE | PTE_P;
+		pt[NP_PAGE >> 12] = 0;
+	} else {
+		uint32_t *pd = (uint32_t *)(vm->mem + PD32_TEST);
+		uint32_t *pt = (uint32_t *)(vm->mem + PD32_TEST + 0x1000);
+
+		pd[0] = (PD32_TEST + 0x1000) | PTE_P | PTE_W;
+		for (i = 0; i < 512; i++)
+			pt[i] = (i << 12) | PTE_P | PTE_W;
+		pt[RO_PAGE >> 12] = RO_PAGE | PTE_P;
+		pt[NP_PAGE >> 12] = 0;
+	}
+}
+
+/* REP INSB to @page at CPL 0 in 32-bit paging, CR0.WP set. */
+static enum guest_end ins32(struct tvm *vm, struct tvcpu *vcpu, bool pae,
+			    uint64_t page)
+{
+	uint32_t *gate = (uint32_t *)(vm->mem + IDT_GPA) + 2 * 14;
+	struct mvx_sregs sr;
+	struct mvx_regs r;
+
+	tables32(vm, pae);
+	memset(vm->mem + SUP_PAGE, 0x11, 0x4000);
+	memset(vm->mem + DATA_GPA, 0, 0x20);
+	guest_load(vm, CODE_GPA, rep_insb32_start, rep_insb32_end);
+	guest_load(vm, PF_HANDLER_GPA, pf_handler32_start, pf_handler32_end);
+	gate[0] = (PF_HANDLER_GPA & 0xffff) | (SEL_CODE32 << 16);
+	gate[1] = (PF_HANDLER_GPA & 0xffff0000) | 0x8e00;
+	if (vcpu_set_mode(vcpu, MODE_PROT32, CODE_GPA) ||
+	    vcpu_get_sregs(vcpu, &sr))
+		return END_OTHER;
+	sr.cr0 |= CR0_PG | (1UL << 16);
+	sr.cr3 = pae ? PDPT_PAE : PD32_TEST;
+	sr.cr4 = pae ? CR4_PAE : 0;
+	sr.idt.base = IDT_GPA;
+	sr.idt.limit = 0x7ff;
+	if (vcpu_set_sregs(vcpu, &sr) || vcpu_get_regs(vcpu, &r))
+		return END_OTHER;
+	r.rdi = page;
+	r.rcx = 4;
+	r.rdx = INS_PORT;
+	if (vcpu_set_regs(vcpu, &r))
+		return END_OTHER;
+	return run_guest(vcpu, NULL);
+}
+
+/* The 2-level and PAE walks: WP, not present, A/D in 4- and 8-byte PTEs. */
+static void paging32(struct __test_metadata *_metadata, struct tvm *vm,
+		     struct tvcpu *vcpu, bool pae)
+{
+	uint64_t pte;
+
+	ASSERT_EQ(END_HLT, ins32(vm, vcpu, pae, RO_PAGE))
+		TH_LOG("no #PF: %s", describe_exit(vcpu));
+	EXPECT_EQ(PF_P | PF_W, rd64(vm, REC_ERROR));
+	EXPECT_EQ(RO_PAGE, rd64(vm, REC_CR2_DR6));
+	EXPECT_EQ(CODE_GPA, rd64(vm, REC_RIP));
+	EXPECT_EQ(0x11, vm->mem[RO_PAGE]);
+
+	ASSERT_EQ(END_HLT, ins32(vm, vcpu, pae, NP_PAGE))
+		TH_LOG("no #PF: %s", describe_exit(vcpu));
+	EXPECT_EQ(PF_W, rd64(vm, REC_ERROR));
+	EXPECT_EQ(NP_PAGE, rd64(vm, REC_CR2_DR6));
+
+	ASSERT_EQ(END_DONE, ins32(vm, vcpu, pae, RW_PAGE))
+		TH_LOG("%s, #PF error %#llx", describe_exit(vcpu),
+		       (unsigned long long)rd64(vm, REC_ERROR));
+	EXPECT_EQ(0xab, vm->mem[RW_PAGE + 3]);
+	pte = pae ? rd64(vm, PDPT_PAE + 0x2000 + (RW_PAGE >> 12) * 8) :
+		    rd32(vm, PD32_TEST + 0x1000 + (RW_PAGE >> 12) * 4);
+	EXPECT_EQ(PTE_A | PTE_D, pte & (PTE_A | PTE_D))
+		TH_LOG("pte %#llx", (unsigned long long)pte);
+}
+
+TEST_F(mem, paging32_two_level)
+{
+	paging32(_metadata, &self->vm, &self->vcpu, false);
+}
+
+TEST_F(mem, paging32_pae)
+{
+	paging32(_metadata, &self->vm, &self->vcpu, true);
+}
+
 /*
  * A #PF whose delivery reads an IDT in MMIO: the access is the CPU's, not
  * the MOV's at RIP, so it cannot be emulated (KVM: DELIVERY_EV).
