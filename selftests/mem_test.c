@@ -370,6 +370,42 @@ TEST_F(mem, kernel_rep_insb_read_only_page_wp)
 	EXPECT_EQ(0xab, self->vm.mem[RO_PAGE + 3]);
 }
 
+/* SMAP: the kernel's INS into a user page faults unless RFLAGS.AC is set. */
+TEST_F(mem, kernel_rep_insb_user_page_smap)
+{
+	struct mvx_sregs sr;
+	struct mvx_regs r;
+	int i;
+
+	ASSERT_EQ(0, setup_guest(&self->vm, &self->vcpu, rep_insb_start,
+				 rep_insb_end, false, IDT_GPA));
+	/* Everything but RW_PAGE is the kernel's: its own stores must pass. */
+	for (i = 0; i < 512; i++)
+		if (i != RW_PAGE >> 12)
+			*pte_of(&self->vm, i << 12) &= ~PTE_U;
+	ASSERT_EQ(0, set_ins_regs(&self->vcpu, RW_PAGE, 2));
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sr));
+	sr.cr4 |= 1UL << 21;	/* SMAP */
+	if (vcpu_set_sregs(&self->vcpu, &sr))
+		SKIP(return, "CR4.SMAP refused (%s): no SMAP here",
+		     strerror(errno));
+	ASSERT_EQ(END_HLT, run_guest(&self->vcpu, NULL))
+		TH_LOG("no #PF with SMAP: %s", describe_exit(&self->vcpu));
+	EXPECT_EQ(PF_P | PF_W, rd64(&self->vm, REC_ERROR));
+	EXPECT_EQ(RW_PAGE, rd64(&self->vm, REC_CR2_DR6));
+	EXPECT_EQ(0x11, self->vm.mem[RW_PAGE]);
+
+	ASSERT_EQ(0, set_ins_regs(&self->vcpu, RW_PAGE, 2 | (1UL << 18)));
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &r));
+	r.rip = CODE_GPA;
+	r.rsp = STACK_TOP;
+	ASSERT_EQ(0, vcpu_set_regs(&self->vcpu, &r));
+	ASSERT_EQ(END_DONE, run_guest(&self->vcpu, NULL))
+		TH_LOG("%s, #PF error %#llx", describe_exit(&self->vcpu),
+		       (unsigned long long)rd64(&self->vm, REC_ERROR));
+	EXPECT_EQ(0xab, self->vm.mem[RW_PAGE]);
+}
+
 /* An emulated write sets the accessed and dirty bits of its page. */
 TEST_F(mem, emulated_write_sets_accessed_dirty)
 {
