@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cpuid.h>
@@ -693,6 +694,28 @@ TEST_F(mem, slot_beyond_phys_width)
 	munmap(page, 0x2000);
 }
 
+/* Kernel warnings in the log so far, or -1 when we may not read it. */
+static int kernel_warnings(void)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *p;
+	int n = 0, len;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	len = buf ? klogctl(3, buf, size) : -1;	/* SYSLOG_ACTION_READ_ALL */
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = 0;
+	for (p = buf; (p = strstr(p, "WARNING:")); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
 /*
  * A 1 TiB slot: served (sparsely: nothing is allocated per page until the
  * guest touches it) or refused with a clean errno, never a kernel warning
@@ -705,7 +728,7 @@ TEST_F(mem, slot_1tib)
 	uint8_t *big;
 	uint64_t *pml4, *pdpt, *pd;
 	struct mvx_regs r;
-	int ret;
+	int ret, warnings;
 
 	big = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -716,8 +739,12 @@ TEST_F(mem, slot_1tib)
 	/* Slot 0 becomes the 1 TiB one, with the standard first 2 MiB. */
 	memcpy(big, self->vm.mem, self->vm.mem_size);
 	ASSERT_EQ(0, vm_add_slot(&self->vm, 0, 0, 0, 0, NULL));
+	warnings = kernel_warnings();
 	errno = 0;
 	ret = vm_add_slot(&self->vm, 0, 0, 0, size, big);
+	if (warnings >= 0)
+		EXPECT_EQ(warnings, kernel_warnings())
+			TH_LOG("the kernel warned (dmesg)");
 	if (ret) {
 		TH_LOG("1 TiB slot refused: %s", strerror(errno));
 		EXPECT_TRUE(errno == EINVAL || errno == ENOMEM ||
