@@ -206,7 +206,8 @@ static int vmx_exit_cr_access(struct vmx_vcpu *vmx)
 
 /*
  * MOV DR exits so the guest cannot arm breakpoints with the host's debug
- * registers: reads see the reset values, writes are dropped.
+ * registers: reads see the reset values, writes are dropped, except for
+ * DR6, which holds the status of the #DB traps the core injects.
  */
 static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 {
@@ -223,6 +224,9 @@ static int vmx_exit_dr_access(struct vmx_vcpu *vmx)
 		else if (dr == 7 || dr == 5)
 			val = MVX_DR7_RESET;
 		vmx_set_gpr(vmx, MVX_QUAL_DR_GPR(q), val);
+	} else if (dr == 6 || dr == 4) {
+		vmx->dr6 = (u32)vmx_get_gpr(vmx, MVX_QUAL_DR_GPR(q)) |
+			   MVX_DR6_RESET;
 	}
 	return vmx_skip_insn(vmx);
 }
