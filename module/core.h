@@ -11,6 +11,9 @@ extern unsigned int mvx_max_vcpus;
 /* main.c */
 long mvx_check_extension(unsigned long ext);
 
+/* Guest-physical address bits our 4-level EPT/NPT tables resolve. */
+#define MVX_GPA_BITS	48
+
 /* vm.c */
 int mvx_vm_create(void);
 void mvx_vm_get(struct mvx_vm *vm);

@@ -343,6 +343,6 @@ int mvx_handle_cpuid(struct mvx_vcpu *vcpu, u64 next_rip)
 	vcpu->gprs[MVX_RCX] = ecx;
 	vcpu->gprs[MVX_RDX] = edx;
 	trace_minivmx_cpuid(fn, idx, eax, ebx, ecx, edx);
-	vcpu->rip = next_rip;
+	mvx_skip_insn(vcpu, next_rip);
 	return 1;
 }

@@ -11,6 +11,9 @@
 
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <asm/debugreg.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
 #include "core.h"
 #include "trace.h"
 
@@ -18,6 +21,7 @@
 
 struct insn {
 	const u8 *p, *end;
+	bool short_fetch;	/* the decode needed bytes past @end */
 	u8 op_size;		/* 2, 4 or 8 */
 	u8 addr_size;		/* 2, 4 or 8 */
 	bool rex;
@@ -27,16 +31,20 @@ struct insn {
 
 static bool insn_byte(struct insn *in, u8 *b)
 {
-	if (in->p >= in->end)
+	if (in->p >= in->end) {
+		in->short_fetch = true;
 		return false;
+	}
 	*b = *in->p++;
 	return true;
 }
 
 static bool insn_skip(struct insn *in, unsigned int n)
 {
-	if (in->end - in->p < n)
+	if (in->end - in->p < n) {
+		in->short_fetch = true;
 		return false;
+	}
 	in->p += n;
 	return true;
 }
@@ -130,19 +138,20 @@ static u64 reg_value(struct mvx_vcpu *vcpu, const struct mvx_completion *c)
 	return c->high_byte ? v >> 8 : v;
 }
 
-static u64 insn_imm(struct insn *in, unsigned int size)
+static bool insn_imm(struct insn *in, unsigned int size, u64 *imm)
 {
+	const u8 *p = in->p;
 	u64 v = 0;
 
 	if (size == 8)
 		size = 4;	/* imm32, sign-extended */
-	if (in->end - in->p < size)
-		return 0;
-	memcpy(&v, in->p, size);
-	in->p += size;
+	if (!insn_skip(in, size))
+		return false;
+	memcpy(&v, p, size);
 	if (size == 4 && in->op_size == 8)
 		v = (u64)(s64)(s32)v;
-	return v;
+	*imm = v;
+	return true;
 }
 
 struct mmio_access {
@@ -184,8 +193,7 @@ static int decode(struct mvx_vcpu *vcpu, struct insn *in,
 			return -EINVAL;
 		acc->write = true;
 		acc->len = op == 0xc6 ? 1 : in->op_size;
-		acc->data = insn_imm(in, acc->len);
-		return 0;
+		return insn_imm(in, acc->len, &acc->data) ? 0 : -EINVAL;
 	case 0xa0:	/* MOV AL, moffs8 */
 	case 0xa1:	/* MOV eAX, moffs */
 	case 0xa2:	/* MOV moffs8, AL */
@@ -219,27 +227,64 @@ static int decode(struct mvx_vcpu *vcpu, struct insn *in,
 	}
 }
 
-static int fetch_insn(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
-		      u8 *buf, unsigned int *len)
+/* What the instruction fetch for a decode got, and where it stopped. */
+struct insn_fetch {
+	u8 bytes[MAX_INSN_LEN];
+	unsigned int len;
+	bool fault;		/* stopped at a #PF the guest must get */
+	u64 fault_addr;
+	u32 fault_error;
+};
+
+/*
+ * Fetch up to MAX_INSN_LEN bytes at CS:RIP with the permission checks of
+ * an instruction fetch.  The instruction may straddle two guest pages;
+ * the fetch stops where the second one cannot be read, and only a decode
+ * that needs bytes from there fails.
+ */
+static void fetch_insn(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
+		       struct insn_fetch *f)
 {
 	u64 lin = mode->seg_base[MVX_CS] + vcpu->rip;
-	unsigned int got = 0;
 
 	if (!mode->cs_l)
 		lin = (u32)lin;
-	/* The instruction may straddle two guest pages. */
-	while (got < MAX_INSN_LEN) {
-		unsigned int n = min_t(unsigned int, MAX_INSN_LEN - got,
-				       PAGE_SIZE - offset_in_page(lin + got));
+	while (f->len < MAX_INSN_LEN) {
+		u64 at = lin + f->len;
+		unsigned int n = min_t(unsigned int, MAX_INSN_LEN - f->len,
+				       PAGE_SIZE - offset_in_page(at));
 		u64 gpa;
+		int ret;
 
-		if (mvx_gva_to_gpa(vcpu, mode, lin + got, &gpa) ||
-		    mvx_read_guest(vcpu, gpa, buf + got, n))
+		if (!mode->cs_l)
+			at = (u32)at;
+		ret = mvx_gva_to_gpa_access(vcpu, mode, at, MVX_ACC_FETCH,
+					    &gpa, &f->fault_error);
+		if (ret < 0)
 			break;
-		got += n;
+		if (ret > 0) {
+			f->fault = true;
+			f->fault_addr = at;
+			break;
+		}
+		if (mvx_read_guest(vcpu, gpa, f->bytes + f->len, n))
+			break;
+		f->len += n;
 	}
-	*len = got;
-	return got ? 0 : -EFAULT;
+}
+
+/*
+ * The host completed an instruction for the guest.  With RFLAGS.TF set
+ * the CPU would have trapped right after it, so do the same: #DB with
+ * DR6.BS (SDM Vol. 3B, 18.3.1.4), at the next instruction.
+ */
+void mvx_skip_insn(struct mvx_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->rip = next_rip;
+	if (vcpu->rflags & X86_EFLAGS_TF) {
+		mvx_ops->set_dr6(vcpu, DR6_RESERVED | DR_STEP);
+		mvx_ops->queue_exception(vcpu, X86_TRAP_DB, false, 0);
+	}
 }
 
 int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa)
@@ -248,23 +293,48 @@ int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa)
 	struct mvx_run *run = vcpu->run;
 	struct mmio_access acc = { };
 	struct mvx_cpu_mode mode;
-	u8 bytes[MAX_INSN_LEN] = { };
+	struct insn_fetch f = { };
 	struct insn in = { };
-	unsigned int len;
+
+	/*
+	 * The access belongs to the delivery of an event (the IDT, the
+	 * stack, the TSS in MMIO), not to the instruction at RIP: decoding
+	 * that would emulate the wrong thing.
+	 */
+	if (vcpu->exit_in_delivery) {
+		pr_warn_ratelimited("vcpu %u: MMIO at gpa %#llx while delivering an event, rip %#llx\n",
+				    vcpu->id, gpa, vcpu->rip);
+		return mvx_exit_internal_error(vcpu,
+					       MVX_INTERNAL_ERROR_DELIVERY_EV,
+					       0, gpa, vcpu->rip);
+	}
 
 	mvx_ops->get_mode(vcpu, &mode);
-	if (fetch_insn(vcpu, &mode, bytes, &len))
-		goto fail;
-	in.p = bytes;
-	in.end = bytes + len;
+	fetch_insn(vcpu, &mode, &f);
+	in.p = f.bytes;
+	in.end = f.bytes + f.len;
 	memset(c, 0, sizeof(*c));
 	insn_prefixes(&in, &mode);
-	if (decode(vcpu, &in, c, &acc))
+	if (decode(vcpu, &in, c, &acc)) {
+		/* The CPU could not fetch it either: its #PF, not ours. */
+		if (in.short_fetch && f.fault) {
+			mvx_inject_page_fault(vcpu, f.fault_addr, f.fault_error);
+			return 1;
+		}
+		if (in.short_fetch) {
+			pr_warn_ratelimited("vcpu %u: MMIO at gpa %#llx: instruction at rip %#llx cut short after %u bytes (%*ph)\n",
+					    vcpu->id, gpa, vcpu->rip, f.len,
+					    f.len, f.bytes);
+			return mvx_exit_internal_error(vcpu,
+						MVX_INTERNAL_ERROR_EMULATION,
+						0, gpa, vcpu->rip);
+		}
 		goto fail;
+	}
 
 	c->what = acc.write ? MVX_PENDING_SKIP : MVX_PENDING_MMIO_READ;
 	c->len = acc.len;
-	c->next_rip = vcpu->rip + (in.p - bytes);
+	c->next_rip = vcpu->rip + (in.p - f.bytes);
 
 	run->exit_reason = MVX_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
@@ -280,7 +350,7 @@ int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa)
 
 fail:
 	pr_warn_ratelimited("vcpu %u: cannot emulate MMIO at gpa %#llx, rip %#llx (%*ph)\n",
-			    vcpu->id, gpa, vcpu->rip, 8, bytes);
+			    vcpu->id, gpa, vcpu->rip, 8, f.bytes);
 	return mvx_exit_internal_error(vcpu, MVX_INTERNAL_ERROR_EMULATION,
 				       0, gpa, vcpu->rip);
 }

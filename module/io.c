@@ -34,31 +34,75 @@ static void fill_io_exit(struct mvx_vcpu *vcpu, const struct mvx_pio *pio,
 	run->io.data_offset = MVX_PIO_PAGE_OFFSET * PAGE_SIZE;
 }
 
-/* The guest-physical address of string element @i, or -EFAULT. */
-static int string_elem_gpa(struct mvx_vcpu *vcpu,
+/* The guest-linear address of string element @i. */
+static u64 string_elem_gva(struct mvx_vcpu *vcpu,
 			   const struct mvx_cpu_mode *mode,
-			   const struct mvx_pio *pio, u32 i, u64 *gpa)
+			   const struct mvx_pio *pio, u32 i)
 {
 	enum mvx_gpr reg = pio->in ? MVX_RDI : MVX_RSI;
 	u8 seg = pio->in ? MVX_ES : pio->seg;
 	u64 mask = addr_mask(pio->addr_size);
 	s64 step = vcpu->rflags & RFLAGS_DF ? -(s64)pio->size : pio->size;
 	u64 off = (vcpu->gprs[reg] + step * i) & mask;
+	u64 gva = mode->seg_base[seg] + off;
 
-	return mvx_gva_to_gpa(vcpu, mode, mode->seg_base[seg] + off, gpa);
+	return mode->cs_l ? gva : (u32)gva;
+}
+
+/* The guest-physical address of string element @i, or -EFAULT. */
+static int string_elem_gpa(struct mvx_vcpu *vcpu,
+			   const struct mvx_cpu_mode *mode,
+			   const struct mvx_pio *pio, u32 i, u64 *gpa)
+{
+	return mvx_gva_to_gpa(vcpu, mode, string_elem_gva(vcpu, mode, pio, i),
+			      gpa);
+}
+
+/*
+ * Check element @i the way the CPU's own access would: INS writes, OUTS
+ * reads, with the guest's paging permissions (a CPL 3 REP INS must not
+ * fill a supervisor or read-only page).  0 with *@gpa, 1 when element @i
+ * raises #PF (*@fault_addr, *@pf_error), -EFAULT for unbacked tables.
+ */
+static int string_elem_check(struct mvx_vcpu *vcpu,
+			     const struct mvx_cpu_mode *mode,
+			     const struct mvx_pio *pio, u32 i, u64 *gpa,
+			     u64 *fault_addr, u32 *pf_error)
+{
+	u32 access = pio->in ? MVX_ACC_WRITE : 0;
+	u64 gva = string_elem_gva(vcpu, mode, pio, i);
+	u64 last = gva + pio->size - 1, last_gpa;
+	int ret;
+
+	ret = mvx_gva_to_gpa_access(vcpu, mode, gva, access, gpa, pf_error);
+	if (ret) {
+		*fault_addr = gva;
+		return ret;
+	}
+	if (!mode->cs_l)
+		last = (u32)last;
+	/* An element straddling a page boundary needs both pages. */
+	if ((last ^ gva) >> PAGE_SHIFT) {
+		ret = mvx_gva_to_gpa_access(vcpu, mode, last & PAGE_MASK,
+					    access, &last_gpa, pf_error);
+		if (ret)
+			*fault_addr = last & PAGE_MASK;
+	}
+	return ret;
 }
 
 static int string_io(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
 {
 	struct mvx_completion *c = &vcpu->pending;
-	u64 count = 1, gpa;
+	u64 count = 1, gpa, fault_addr;
 	struct mvx_cpu_mode mode;
-	u32 i;
+	u32 i, pf_error;
+	int ret;
 
 	if (pio->rep) {
 		count = vcpu->gprs[MVX_RCX] & addr_mask(pio->addr_size);
 		if (!count) {
-			vcpu->rip = pio->next_rip;
+			mvx_skip_insn(vcpu, pio->next_rip);
 			return 1;
 		}
 	}
@@ -66,8 +110,22 @@ static int string_io(struct mvx_vcpu *vcpu, const struct mvx_pio *pio)
 
 	mvx_ops->get_mode(vcpu, &mode);
 	for (i = 0; i < count; i++) {
-		if (string_elem_gpa(vcpu, &mode, pio, i, &gpa))
+		ret = string_elem_check(vcpu, &mode, pio, i, &gpa,
+					&fault_addr, &pf_error);
+		if (ret < 0)
 			goto fault;
+		/*
+		 * The elements before the faulting one are moved first, as
+		 * the CPU would; the next run of the instruction faults.
+		 */
+		if (ret > 0 && !i) {
+			mvx_inject_page_fault(vcpu, fault_addr, pf_error);
+			return 1;
+		}
+		if (ret > 0) {
+			count = i;
+			break;
+		}
 		if (!pio->in &&
 		    mvx_read_guest(vcpu, gpa, vcpu->pio_data + i * pio->size,
 				   pio->size))
@@ -171,7 +229,7 @@ static int complete_string_io(struct mvx_vcpu *vcpu)
 		if (rcx & mask)
 			return 1;	/* re-execute for the rest */
 	}
-	vcpu->rip = c->next_rip;
+	mvx_skip_insn(vcpu, c->next_rip);
 	return 1;
 }
 
@@ -196,13 +254,13 @@ int mvx_complete_pending(struct mvx_vcpu *vcpu)
 	case MVX_PENDING_SKIP:
 		break;
 	}
-	vcpu->rip = c->next_rip;
+	mvx_skip_insn(vcpu, c->next_rip);
 	return 1;
 }
 
 int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip)
 {
-	vcpu->rip = next_rip;
+	mvx_skip_insn(vcpu, next_rip);
 	vcpu->run->exit_reason = MVX_EXIT_HLT;
 	return 0;
 }
@@ -311,6 +369,6 @@ int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip)
 		return 1;
 	}
 	vcpu->xcr0 = v;
-	vcpu->rip = next_rip;
+	mvx_skip_insn(vcpu, next_rip);
 	return 1;
 }

@@ -15,6 +15,7 @@
 #include <linux/refcount.h>
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
+#include <linux/xarray.h>
 #include <asm/asm.h>
 #include <asm/trapnr.h>
 #include "../uapi/minivmx.h"
@@ -59,7 +60,11 @@ struct mvx_slot {
 	u64 base_gfn;
 	u64 npages;
 	unsigned long hva;
-	struct page **pages;	/* pinned on first guest touch, else NULL */
+	/*
+	 * Pinned backing pages by index in the slot, stored on first guest
+	 * touch: sparse, so a huge slot costs nothing until the guest uses it.
+	 */
+	struct xarray pages;
 };
 
 struct mvx_vm {
@@ -168,6 +173,12 @@ struct mvx_vcpu {
 
 	struct mvx_completion pending;
 	u64 exits;
+	/*
+	 * Set by the backend at every exit: the exit cut short the delivery
+	 * of an event (IDT-vectoring info / EXITINTINFO valid), so RIP does
+	 * not point at an instruction that made the access.
+	 */
+	bool exit_in_delivery;
 };
 
 /* Why the guest last exited, in the backend's terms: for tracing. */
@@ -226,6 +237,9 @@ struct mvx_backend {
 
 	void (*queue_exception)(struct mvx_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error_code);
+	/* What #PF and #DB leave behind besides their vector: CR2, DR6. */
+	void (*set_cr2)(struct mvx_vcpu *vcpu, u64 cr2);
+	void (*set_dr6)(struct mvx_vcpu *vcpu, u64 dr6);
 	void (*flush_tlb)(struct mvx_vcpu *vcpu);	/* this CPU, this VM */
 
 	/* Only called while the exit tracepoint is enabled. */
@@ -265,6 +279,8 @@ int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip);
+/* RIP past an instruction the host completed, with TF's #DB as the CPU. */
+void mvx_skip_insn(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_exit_shutdown(struct mvx_vcpu *vcpu);
 int mvx_exit_fail_entry(struct mvx_vcpu *vcpu, u64 reason);
 int mvx_exit_internal_error(struct mvx_vcpu *vcpu, u32 suberror,
@@ -290,6 +306,27 @@ void mvx_spec_ctrl_host(struct mvx_vcpu *vcpu);
 void mvx_spec_after_exit(void);
 bool mvx_l1d_flush_needed(void);
 void mvx_l1d_flush(void);
+
+/*
+ * An access the emulator makes for the guest.  The bits that the #PF
+ * error code shares have its positions (SDM Vol. 3A, 4.7).
+ */
+#define MVX_PF_PRESENT		BIT(0)
+#define MVX_ACC_WRITE		BIT(1)
+#define MVX_ACC_USER		BIT(2)	/* set for CPL 3 by the walker */
+#define MVX_PF_RSVD		BIT(3)
+#define MVX_ACC_FETCH		BIT(4)
+#define MVX_ACC_IMPLICIT	BIT(31)	/* GDT/IDT/TSS: always supervisor */
+
+/*
+ * Like mvx_gva_to_gpa(), with the CPU's permission checks for @access and
+ * its accessed/dirty updates: 0 with *@gpa, 1 when the guest must get a
+ * #PF with *@pf_error, -EFAULT when its page tables are not in RAM.
+ */
+int mvx_gva_to_gpa_access(struct mvx_vcpu *vcpu,
+			  const struct mvx_cpu_mode *mode, u64 gva,
+			  u32 access, u64 *gpa, u32 *pf_error);
+void mvx_inject_page_fault(struct mvx_vcpu *vcpu, u64 addr, u32 error);
 
 /* Second-level page table: physical address of the root, for EPTP/nCR3. */
 phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm);

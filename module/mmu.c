@@ -15,6 +15,7 @@
 #include <asm/io.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/trapnr.h>
 #include "core.h"
 
 #define PT_ADDR_MASK	GENMASK_ULL(51, 12)
@@ -92,38 +93,37 @@ static u64 *pt_leaf(struct mvx_vm *vm, u64 gpa, bool alloc)
 	return &table[(gpa >> PAGE_SHIFT) & (PT_ENTRIES - 1)];
 }
 
-static void slot_unpin_page(struct mvx_vm *vm, struct mvx_slot *slot, u64 i)
+static void slot_unpin_page(struct mvx_vm *vm, struct mvx_slot *slot,
+			    unsigned long i, struct page *page)
 {
-	struct page *page = slot->pages[i];
-
 	unpin_user_pages_dirty_lock(&page, 1,
 				    !(slot->flags & MVX_MEM_READONLY));
-	slot->pages[i] = NULL;
+	xa_erase(&slot->pages, i);
 	vm->pinned_pages--;
 	atomic_long_dec(&pinned_pages_total);
 }
 
 void mvx_slot_unpin(struct mvx_vm *vm, struct mvx_slot *slot)
 {
-	u64 i;
+	struct page *page;
+	unsigned long i;
 
-	for (i = 0; i < slot->npages; i++)
-		if (slot->pages[i])
-			slot_unpin_page(vm, slot, i);
+	xa_for_each(&slot->pages, i, page)
+		slot_unpin_page(vm, slot, i, page);
 }
 
 /* Caller holds slots_sem for writing, so no vCPU is in the guest. */
 void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot)
 {
-	u64 i;
+	struct page *page;
+	unsigned long i;
 
 	mutex_lock(&vm->mmu_lock);
-	for (i = 0; i < slot->npages; i++) {
-		u64 *pte;
+	/* Only pinned pages were ever mapped. */
+	xa_for_each(&slot->pages, i, page) {
+		u64 *pte = pt_leaf(vm, (slot->base_gfn + i) << PAGE_SHIFT,
+				   false);
 
-		if (!slot->pages[i])
-			continue;
-		pte = pt_leaf(vm, (slot->base_gfn + i) << PAGE_SHIFT, false);
 		if (pte)
 			WRITE_ONCE(*pte, 0);
 	}
@@ -132,7 +132,8 @@ void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot)
 	mutex_unlock(&vm->mmu_lock);
 }
 
-static int slot_pin_page(struct mvx_vm *vm, struct mvx_slot *slot, u64 i)
+static struct page *slot_pin_page(struct mvx_vm *vm, struct mvx_slot *slot,
+				  unsigned long i)
 {
 	unsigned int flags = FOLL_LONGTERM;
 	unsigned long hva = slot->hva + i * PAGE_SIZE;
@@ -147,32 +148,40 @@ static int slot_pin_page(struct mvx_vm *vm, struct mvx_slot *slot, u64 i)
 		pr_warn_ratelimited("slot %u: cannot pin %#lx for guest page %#llx (%d)\n",
 				    slot->id, hva,
 				    (slot->base_gfn + i) << PAGE_SHIFT, ret);
-		return -EFAULT;
+		return ERR_PTR(-EFAULT);
 	}
-	slot->pages[i] = page;
+	ret = xa_err(xa_store(&slot->pages, i, page, GFP_KERNEL_ACCOUNT));
+	if (ret) {
+		unpin_user_page(page);
+		return ERR_PTR(ret);
+	}
 	vm->pinned_pages++;
 	atomic_long_inc(&pinned_pages_total);
-	return 0;
+	return page;
 }
 
 static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn)
 {
-	u64 i = gfn - slot->base_gfn;
+	unsigned long i = gfn - slot->base_gfn;
+	struct page *page;
 	u64 entry, *pte;
 	int ret = 0;
 
 	mutex_lock(&vm->mmu_lock);
-	if (!slot->pages[i]) {
-		ret = slot_pin_page(vm, slot, i);
-		if (ret)
+	page = xa_load(&slot->pages, i);
+	if (!page) {
+		page = slot_pin_page(vm, slot, i);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
 			goto out;
+		}
 	}
 	pte = pt_leaf(vm, gfn << PAGE_SHIFT, true);
 	if (!pte) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	entry = page_to_phys(slot->pages[i]) | mvx_ops->pt_leaf_bits;
+	entry = page_to_phys(page) | mvx_ops->pt_leaf_bits;
 	if (!(slot->flags & MVX_MEM_READONLY))
 		entry |= mvx_ops->pt_write_bit;
 	WRITE_ONCE(*pte, entry);
@@ -197,19 +206,26 @@ int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write)
  * Guest memory through the slots' userspace mappings: vCPU ioctls run in
  * the VM's own mm, so plain user copies work and fault pages in.
  */
+static void __user *gpa_to_hva(struct mvx_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct mvx_slot *slot = mvx_find_slot(vcpu->vm, gpa >> PAGE_SHIFT);
+
+	if (!slot || (write && (slot->flags & MVX_MEM_READONLY)))
+		return NULL;
+	return (void __user *)(slot->hva +
+			       (gpa - (slot->base_gfn << PAGE_SHIFT)));
+}
+
 static int guest_copy(struct mvx_vcpu *vcpu, u64 gpa, void *buf,
 		      unsigned int len, bool write)
 {
 	while (len) {
-		struct mvx_slot *slot = mvx_find_slot(vcpu->vm, gpa >> PAGE_SHIFT);
 		unsigned int n = min_t(unsigned int, len,
 				       PAGE_SIZE - offset_in_page(gpa));
-		void __user *hva;
+		void __user *hva = gpa_to_hva(vcpu, gpa, write);
 
-		if (!slot || (write && (slot->flags & MVX_MEM_READONLY)))
+		if (!hva)
 			return -EFAULT;
-		hva = (void __user *)(slot->hva +
-				      (gpa - (slot->base_gfn << PAGE_SHIFT)));
 		if (write ? copy_to_user(hva, buf, n) : copy_from_user(buf, hva, n))
 			return -EFAULT;
 		gpa += n;
@@ -231,36 +247,109 @@ int mvx_write_guest(struct mvx_vcpu *vcpu, u64 gpa, const void *buf,
 }
 
 #define GPTE_PRESENT	BIT_ULL(0)
+#define GPTE_RW		BIT_ULL(1)
+#define GPTE_US		BIT_ULL(2)
+#define GPTE_A		BIT_ULL(5)
+#define GPTE_D		BIT_ULL(6)
 #define GPTE_PS		BIT_ULL(7)
+#define GPTE_XD		BIT_ULL(63)
+
+#define RFLAGS_AC	BIT_ULL(18)
+/* How often a walk starts over when the guest changes an entry under it. */
+#define GPT_RETRIES	4
+
+/* One guest paging structure, as the walk met it. */
+struct gpt_step {
+	u64 gpa;		/* of the entry */
+	u64 entry;
+	bool leaf;
+};
+
+/* A guest page-table walk: the mode's format and what the access found. */
+struct gpt_walk {
+	unsigned int levels;
+	unsigned int entry_size;	/* 4 (32-bit paging) or 8 */
+	bool pse;			/* large pages below the top level */
+	bool nx;			/* EFER.NXE with 8-byte entries */
+	struct gpt_step steps[5];
+	unsigned int nsteps;
+	u64 user, write, xd;		/* accumulated over the levels */
+};
 
 /*
- * Walk the guest's page tables: @levels of @entry_size-byte entries, each
- * level indexing @bits of the address; large pages end the walk early.
+ * Set the accessed (and dirty) bit in a guest paging entry as the CPU
+ * does: atomically, and only if the entry still holds what we walked.
+ * 1 when the guest changed it meanwhile, so the walk starts over.
  */
-static int gpt_walk(struct mvx_vcpu *vcpu, u64 table, u64 gva, int levels,
-		    unsigned int entry_size, bool pse, u64 *gpa)
+static int gpte_set_bits(struct mvx_vcpu *vcpu, const struct gpt_step *st,
+			 unsigned int size, u64 bits)
 {
-	unsigned int bits = entry_size == 8 ? 9 : 10;
-	u64 addr_mask = entry_size == 8 ? PT_ADDR_MASK : GENMASK_ULL(31, 12);
+	void __user *hva;
+	int ret;
+
+	if ((st->entry & bits) == bits)
+		return 0;
+	hva = gpa_to_hva(vcpu, st->gpa, true);
+	/* Tables in ROM: the CPU's write would go nowhere either. */
+	if (!hva)
+		return 0;
+	if (size == 8) {
+		u64 old = st->entry;
+
+		ret = __try_cmpxchg_user((u64 __user *)hva, &old,
+					 st->entry | bits, efault8);
+	} else {
+		u32 old = st->entry;
+
+		ret = __try_cmpxchg_user((u32 __user *)hva, &old,
+					 (u32)(st->entry | bits), efault4);
+	}
+	return ret < 0 ? 0 : ret;
+}
+
+/*
+ * Walk the tables from @table for @gva: fills @w and the translation.
+ * 0 on success, -ENOENT when an entry is not present, -EINVAL for a
+ * reserved bit, -EFAULT when a table is not guest RAM.
+ */
+static int gpt_walk(struct mvx_vcpu *vcpu, struct gpt_walk *w, u64 table,
+		    u64 gva, u64 *gpa)
+{
+	unsigned int bits = w->entry_size == 8 ? 9 : 10;
+	u64 addr_mask = w->entry_size == 8 ? PT_ADDR_MASK : GENMASK_ULL(31, 12);
 	int level;
 
-	for (level = levels; level >= 1; level--) {
+	w->nsteps = 0;
+	w->user = GPTE_US;
+	w->write = GPTE_RW;
+	w->xd = 0;
+	for (level = w->levels; level >= 1; level--) {
 		unsigned int shift = PAGE_SHIFT + bits * (level - 1);
 		u64 idx = (gva >> shift) & ((1ULL << bits) - 1);
+		struct gpt_step *st = &w->steps[w->nsteps++];
 		u64 entry = 0;
 
-		if (mvx_read_guest(vcpu, (table & addr_mask) + idx * entry_size,
-				   &entry, entry_size))
+		st->gpa = (table & addr_mask) + idx * w->entry_size;
+		st->leaf = level == 1;
+		if (mvx_read_guest(vcpu, st->gpa, &entry, w->entry_size))
 			return -EFAULT;
+		st->entry = entry;
 		if (!(entry & GPTE_PRESENT))
-			return -EFAULT;
-		if (level > 1 && level < 4 && pse && (entry & GPTE_PS)) {
+			return -ENOENT;
+		if (w->entry_size == 8 && (entry & GPTE_XD) && !w->nx)
+			return -EINVAL;
+		w->user &= entry;
+		w->write &= entry;
+		w->xd |= entry & GPTE_XD;
+		if (level > 1 && level < 4 && w->pse && (entry & GPTE_PS)) {
 			u64 size = 1ULL << shift;
 			u64 base = entry & addr_mask & ~(size - 1);
 
-			/* 4 MiB pages of 32-bit paging keep bits 39:32 elsewhere. */
-			if (entry_size == 4)
-				base = entry & GENMASK_ULL(31, 22);
+			/* 4 MiB pages keep address bits 39:32 in bits 20:13. */
+			if (w->entry_size == 4)
+				base = (entry & GENMASK_ULL(31, 22)) |
+				       ((entry >> 13) & 0xff) << 32;
+			st->leaf = true;
 			*gpa = base | (gva & (size - 1));
 			return 0;
 		}
@@ -270,26 +359,138 @@ static int gpt_walk(struct mvx_vcpu *vcpu, u64 table, u64 gva, int levels,
 	return 0;
 }
 
-int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
-		   u64 gva, u64 *gpa)
+/* Whether the translation @w found allows @access; the CPU's rules. */
+static bool gpt_allows(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
+		       const struct gpt_walk *w, u32 access)
+{
+	bool write = access & MVX_ACC_WRITE;
+	bool fetch = access & MVX_ACC_FETCH;
+
+	if (fetch && w->xd)
+		return false;
+	if (access & MVX_ACC_USER)
+		return w->user && (!write || w->write);
+
+	if (write && !w->write && (mode->cr0 & X86_CR0_WP))
+		return false;
+	if (!w->user)
+		return true;
+	if (fetch)
+		return !(mode->cr4 & X86_CR4_SMEP);
+	/* SMAP: RFLAGS.AC opens user pages to explicit accesses below CPL 3. */
+	if (!(mode->cr4 & X86_CR4_SMAP))
+		return true;
+	return !(access & MVX_ACC_IMPLICIT) && mode->cpl < 3 &&
+	       (vcpu->rflags & RFLAGS_AC);
+}
+
+static int gva_walk(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
+		    struct gpt_walk *w, u64 gva, u64 *gpa)
 {
 	u64 pdpte;
+
+	memset(w, 0, sizeof(*w));
+	if (mode->efer & EFER_LMA) {
+		w->levels = mode->cr4 & X86_CR4_LA57 ? 5 : 4;
+		w->entry_size = 8;
+		w->pse = true;
+		w->nx = mode->efer & EFER_NX;
+		return gpt_walk(vcpu, w, mode->cr3, gva, gpa);
+	}
+	if (!(mode->cr4 & X86_CR4_PAE)) {
+		w->levels = 2;
+		w->entry_size = 4;
+		w->pse = mode->cr4 & X86_CR4_PSE;
+		return gpt_walk(vcpu, w, mode->cr3, (u32)gva, gpa);
+	}
+
+	/*
+	 * PAE: four PDPTEs at CR3[31:5], then a 2-level walk.  PDPTEs carry
+	 * no permission or accessed bits.
+	 */
+	if (mvx_read_guest(vcpu, (mode->cr3 & GENMASK_ULL(31, 5)) +
+			   (((u32)gva >> 30) & 3) * 8, &pdpte, 8))
+		return -EFAULT;
+	if (!(pdpte & GPTE_PRESENT))
+		return -ENOENT;
+	w->levels = 2;
+	w->entry_size = 8;
+	w->pse = true;
+	w->nx = mode->efer & EFER_NX;
+	return gpt_walk(vcpu, w, pdpte, (u32)gva, gpa);
+}
+
+/* The #PF error code for @access, as the CPU builds it. */
+static u32 pf_error_code(const struct mvx_cpu_mode *mode,
+			 const struct gpt_walk *w, u32 access, int walk)
+{
+	u32 err = access & (MVX_ACC_WRITE | MVX_ACC_USER);
+
+	if (walk != -ENOENT)
+		err |= MVX_PF_PRESENT;
+	if (walk == -EINVAL)
+		err |= MVX_PF_RSVD;
+	/* I/D is only reported where fetches can fault by themselves. */
+	if ((access & MVX_ACC_FETCH) &&
+	    (w->nx || (mode->cr4 & X86_CR4_SMEP)))
+		err |= MVX_ACC_FETCH;
+	return err;
+}
+
+int mvx_gva_to_gpa_access(struct mvx_vcpu *vcpu,
+			  const struct mvx_cpu_mode *mode, u64 gva,
+			  u32 access, u64 *gpa, u32 *pf_error)
+{
+	struct gpt_walk w;
+	int tries, ret = 0;
+	unsigned int i;
 
 	if (!(mode->cr0 & X86_CR0_PG)) {
 		*gpa = mode->efer & EFER_LMA ? gva : (u32)gva;
 		return 0;
 	}
-	if (mode->efer & EFER_LMA)
-		return gpt_walk(vcpu, mode->cr3, gva, 4, 8, true, gpa);
-	if (!(mode->cr4 & X86_CR4_PAE))
-		return gpt_walk(vcpu, mode->cr3, (u32)gva, 2, 4,
-				mode->cr4 & X86_CR4_PSE, gpa);
+	if (mode->cpl == 3 && !(access & MVX_ACC_IMPLICIT))
+		access |= MVX_ACC_USER;
 
-	/* PAE: four PDPTEs at CR3[31:5], then a 2-level walk. */
-	if (mvx_read_guest(vcpu, (mode->cr3 & GENMASK_ULL(31, 5)) +
-			   (((u32)gva >> 30) & 3) * 8, &pdpte, 8))
-		return -EFAULT;
-	if (!(pdpte & GPTE_PRESENT))
-		return -EFAULT;
-	return gpt_walk(vcpu, pdpte, (u32)gva, 2, 8, true, gpa);
+	for (tries = 0; tries < GPT_RETRIES; tries++) {
+		ret = gva_walk(vcpu, mode, &w, gva, gpa);
+		if (ret == -EFAULT)
+			return ret;
+		if (ret || !gpt_allows(vcpu, mode, &w, access)) {
+			*pf_error = pf_error_code(mode, &w, access, ret);
+			return 1;
+		}
+		/* The access is allowed: the CPU marks the path it took. */
+		for (i = 0; i < w.nsteps; i++) {
+			const struct gpt_step *st = &w.steps[i];
+			u64 bits = GPTE_A;
+
+			if (st->leaf && (access & MVX_ACC_WRITE))
+				bits |= GPTE_D;
+			ret = gpte_set_bits(vcpu, st, w.entry_size, bits);
+			if (ret)
+				break;
+		}
+		if (!ret)
+			return 0;
+	}
+	return 0;
+}
+
+int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
+		   u64 gva, u64 *gpa)
+{
+	struct gpt_walk w;
+
+	if (!(mode->cr0 & X86_CR0_PG)) {
+		*gpa = mode->efer & EFER_LMA ? gva : (u32)gva;
+		return 0;
+	}
+	return gva_walk(vcpu, mode, &w, gva, gpa) ? -EFAULT : 0;
+}
+
+void mvx_inject_page_fault(struct mvx_vcpu *vcpu, u64 addr, u32 error)
+{
+	mvx_ops->set_cr2(vcpu, addr);
+	mvx_ops->queue_exception(vcpu, X86_TRAP_PF, true, error);
 }

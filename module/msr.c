@@ -160,7 +160,7 @@ int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 	}
 	vcpu->gprs[MVX_RAX] = (u32)data;
 	vcpu->gprs[MVX_RDX] = data >> 32;
-	vcpu->rip = next_rip;
+	mvx_skip_insn(vcpu, next_rip);
 	return 1;
 }
 
@@ -177,7 +177,7 @@ int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
-	vcpu->rip = next_rip;
+	mvx_skip_insn(vcpu, next_rip);
 	return 1;
 }
 

@@ -630,6 +630,7 @@ static void svm_record_exit(struct svm_vcpu *svm)
 	e->info1 = ctl->exit_info1;
 	e->info2 = ctl->exit_info2;
 	e->int_info = ctl->exit_int_info;
+	svm->vcpu.exit_in_delivery = e->int_info & SVM_EVT_VALID;
 	ctl->tlb_control = 0;
 	ctl->event_inj = 0;
 	if (e->code == SVM_EXIT_INVALID || e->code == MVX_SVM_EXIT_LOST) {
@@ -943,6 +944,16 @@ void svm_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 	svm->vmcb->control.event_inj = ev;
 }
 
+static void svm_set_cr2(struct mvx_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
+}
+
+static void svm_set_dr6(struct mvx_vcpu *vcpu, u64 dr6)
+{
+	to_svm(vcpu)->vmcb->save.dr6 = dr6;
+}
+
 /* ---- diagnostics ------------------------------------------------------- */
 
 static void svm_dump_seg(const char *name, const struct svm_seg *s)
@@ -1004,6 +1015,8 @@ const struct mvx_backend mvx_svm_backend = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.queue_exception = svm_queue_exception,
+	.set_cr2 = svm_set_cr2,
+	.set_dr6 = svm_set_dr6,
 	.flush_tlb = svm_flush_tlb,
 	.exit_info = svm_exit_info,
 };

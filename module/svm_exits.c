@@ -437,8 +437,7 @@ static int svm_emulate_cr0_write(struct svm_vcpu *svm,
 	bool pg_switch = (cr0 ^ mode->cr0) & X86_CR0_PG;
 	u64 rip = svm->vcpu.rip + len;
 
-	if ((cr0 >> 32) || (pg && !(cr0 & X86_CR0_PE)) ||
-	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
+	if (!mvx_cr0_valid(cr0, mode->cr4, 0) ||
 	    (pg_switch && pg && (!(mode->cr4 & X86_CR4_PAE) || mode->cs_l)) ||
 	    (pg_switch && !pg && long64)) {
 		svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
@@ -448,7 +447,7 @@ static int svm_emulate_cr0_write(struct svm_vcpu *svm,
 	if (pg_switch)
 		svm_write_efer(svm, pg ? mode->efer | EFER_LMA :
 					 mode->efer & ~EFER_LMA);
-	svm->vcpu.rip = long64 ? rip : (u32)rip;
+	mvx_skip_insn(&svm->vcpu, long64 ? rip : (u32)rip);
 	svm_flush_tlb(&svm->vcpu);
 	return 1;
 }
@@ -537,7 +536,7 @@ static int svm_exit_cr4_write(struct svm_vcpu *svm)
 	save->cr4 = cr4;
 	svm_flush_tlb(&svm->vcpu);
 	rip = svm->vcpu.rip + len;
-	svm->vcpu.rip = long64 ? rip : (u32)rip;
+	mvx_skip_insn(&svm->vcpu, long64 ? rip : (u32)rip);
 	return 1;
 }
 
@@ -566,7 +565,7 @@ static int svm_exit_hlt(struct svm_vcpu *svm)
 /* INVD and WBINVD: guest memory is ordinary write-back host memory. */
 static int svm_exit_skip_cache_op(struct svm_vcpu *svm)
 {
-	svm->vcpu.rip = svm_next_rip(svm, SVM_LEN_0F);
+	mvx_skip_insn(&svm->vcpu, svm_next_rip(svm, SVM_LEN_0F));
 	return 1;
 }
 

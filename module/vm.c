@@ -13,6 +13,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/processor.h>
 #include "core.h"
 
 /* KVM's limit: the page count of a slot must fit in 31 bits. */
@@ -43,7 +44,7 @@ static void mvx_vm_destroy(struct mvx_vm *vm)
 		if (!vm->slots[i].used)
 			continue;
 		mvx_slot_unpin(vm, &vm->slots[i]);
-		kvfree(vm->slots[i].pages);
+		xa_destroy(&vm->slots[i].pages);
 	}
 	mvx_mmu_destroy(vm);
 	mmdrop(vm->mm);
@@ -85,6 +86,20 @@ static bool slot_overlaps(struct mvx_vm *vm, u32 id, u64 gfn, u64 npages)
 	return false;
 }
 
+/*
+ * The guest-physical addresses a slot may cover: what the host CPU can
+ * address (the guest sees the same CPUID width), and no more than our
+ * 4-level EPT/NPT resolves.  A gfn past the tables' reach would index
+ * them modulo their size and alias another slot's mapping.
+ */
+static u64 max_slot_end(void)
+{
+	unsigned int bits = min_t(unsigned int, boot_cpu_data.x86_phys_bits,
+				  MVX_GPA_BITS);
+
+	return 1ULL << bits;
+}
+
 static int check_region(const struct mvx_userspace_memory_region *mem)
 {
 	u64 end = mem->guest_phys_addr + mem->memory_size;
@@ -101,8 +116,18 @@ static int check_region(const struct mvx_userspace_memory_region *mem)
 	    !PAGE_ALIGNED(mem->userspace_addr))
 		return -EINVAL;
 	if (end < mem->guest_phys_addr ||
-	    mem->memory_size >> PAGE_SHIFT > MVX_MAX_SLOT_PAGES)
+	    mem->memory_size >> PAGE_SHIFT > MVX_MAX_SLOT_PAGES) {
+		pr_info_ratelimited("memory slot %u: %#llx bytes at %#llx is too large\n",
+				    mem->slot, mem->memory_size,
+				    mem->guest_phys_addr);
 		return -EINVAL;
+	}
+	if (mem->memory_size && end > max_slot_end()) {
+		pr_info_ratelimited("memory slot %u: [%#llx, %#llx) reaches past the guest's %u-bit physical address space\n",
+				    mem->slot, mem->guest_phys_addr, end,
+				    ilog2(max_slot_end()));
+		return -EINVAL;
+	}
 	if (mem->memory_size &&
 	    !access_ok((void __user *)(unsigned long)mem->userspace_addr,
 		       mem->memory_size))
@@ -122,9 +147,7 @@ static int slot_create(struct mvx_vm *vm, struct mvx_slot *slot,
 {
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 
-	slot->pages = kvcalloc(npages, sizeof(*slot->pages), GFP_KERNEL_ACCOUNT);
-	if (!slot->pages)
-		return -ENOMEM;
+	xa_init(&slot->pages);
 	slot->id = mem->slot;
 	slot->flags = mem->flags;
 	slot->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
@@ -145,7 +168,7 @@ static int set_memory_region(struct mvx_vm *vm,
 		if (!slot->used)
 			return -EINVAL;
 		slot_forget(vm, slot);
-		kvfree(slot->pages);
+		xa_destroy(&slot->pages);
 		memset(slot, 0, sizeof(*slot));
 		return 0;
 	}

@@ -1083,6 +1083,7 @@ static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 	e->idt_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
 	e->idt_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
 	e->gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	vcpu->exit_in_delivery = e->idt_info & INTR_INFO_VALID_MASK;
 	vcpu->rip = vmcs_read(GUEST_RIP);
 	vcpu->gprs[MVX_RSP] = vmcs_read(GUEST_RSP);
 	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
@@ -1222,6 +1223,16 @@ void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 	vmx->inject_info = info;
 	vmx->inject_error = error_code;
 	vmx->inject_len = 0;
+}
+
+static void vmx_set_cr2(struct mvx_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
+}
+
+static void vmx_set_dr6(struct mvx_vcpu *vcpu, u64 dr6)
+{
+	to_vmx(vcpu)->dr6 = dr6;
 }
 
 /* ---- guest state for userspace ------------------------------------- */
@@ -1538,6 +1549,8 @@ const struct mvx_backend mvx_vmx_backend = {
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
 	.queue_exception = vmx_queue_exception,
+	.set_cr2	= vmx_set_cr2,
+	.set_dr6	= vmx_set_dr6,
 	.flush_tlb	= vmx_flush_tlb,
 	.exit_info	= vmx_exit_info,
 };

@@ -21,7 +21,7 @@ static u64 vmx_next_rip(struct vmx_vcpu *vmx)
 
 static int vmx_skip_insn(struct vmx_vcpu *vmx)
 {
-	vmx->vcpu.rip = vmx_next_rip(vmx);
+	mvx_skip_insn(&vmx->vcpu, vmx_next_rip(vmx));
 	return 1;
 }
 
