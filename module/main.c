@@ -27,6 +27,22 @@ MODULE_PARM_DESC(gid, "Group owning /dev/minivmx (default 0, root)");
 
 unsigned int mvx_max_vcpus = MVX_MAX_VCPUS;
 
+/*
+ * MVX_QUIRK_IRQ_WATCHDOG: Bochs keeps host interrupts masked while a VMX
+ * guest runs with RFLAGS.IF = 0, so a spinning guest would never exit; the
+ * VMX-preemption timer (preemption_timer_us) bounds each stay instead.  On
+ * silicon external-interrupt exiting already does, and the timer costs one
+ * exit per period.
+ * MVX_QUIRK_HIDE_LME: QEMU's TCG cannot leave an SVM guest that has
+ * EFER.LME set with paging off (the host CPU hangs at #VMEXIT), so LME stays
+ * out of the VMCB until the guest turns paging on, and its CR0 writes are
+ * emulated meanwhile.  On silicon that only costs those CR0 exits.
+ */
+unsigned int mvx_quirks = MVX_QUIRK_IRQ_WATCHDOG | MVX_QUIRK_HIDE_LME;
+module_param_named(quirks, mvx_quirks, uint, 0444);
+MODULE_PARM_DESC(quirks,
+		 "Emulator workarounds, a bit mask: 1 = VMX preemption-timer watchdog (Bochs), 2 = SVM EFER.LME kept out of the VMCB while paging is off (QEMU TCG); default 3");
+
 const struct mvx_backend *mvx_ops;
 
 static DEFINE_MUTEX(hw_lock);

@@ -258,6 +258,20 @@ extern u32 mvx_guest_lacks;
 extern const struct mvx_backend mvx_vmx_backend;
 extern const struct mvx_backend mvx_svm_backend;
 
+/*
+ * Workarounds for emulated CPUs, each a bit of the "quirks" module
+ * parameter (main.c).  Both are harmless on silicon and on by default:
+ * the emulators they are for cannot be told apart from a real CPU.
+ */
+#define MVX_QUIRK_IRQ_WATCHDOG	BIT(0)	/* VMX: bound each guest stay */
+#define MVX_QUIRK_HIDE_LME	BIT(1)	/* SVM: EFER.LME off while PG off */
+extern unsigned int mvx_quirks;
+
+static inline bool mvx_quirk(unsigned int quirk)
+{
+	return mvx_quirks & quirk;
+}
+
 /* Architectural reset values and limits, the same for both backends. */
 #define MVX_PAT_RESET		0x0007040600070406ULL
 #define MVX_DR7_RESET		0x400UL

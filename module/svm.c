@@ -343,7 +343,8 @@ void svm_write_efer(struct svm_vcpu *svm, u64 efer)
 {
 	struct svm_vmcb_save *save = &svm->vmcb->save;
 
-	svm->lme_hidden = (efer & EFER_LME) && !(save->cr0 & X86_CR0_PG);
+	svm->lme_hidden = mvx_quirk(MVX_QUIRK_HIDE_LME) &&
+			  (efer & EFER_LME) && !(save->cr0 & X86_CR0_PG);
 	if (svm->lme_hidden)
 		efer &= ~EFER_LME;
 	save->efer = efer | EFER_SVME;	/* VMRUN requires it; the guest never sees it */

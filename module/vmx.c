@@ -977,7 +977,7 @@ int vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4)
  */
 static void vmx_arm_preemption_timer(struct vmx_vcpu *vmx)
 {
-	bool on = preemption_timer_us &&
+	bool on = mvx_quirk(MVX_QUIRK_IRQ_WATCHDOG) && preemption_timer_us &&
 		  (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER);
 
 	if (on != vmx->timer_on) {
