@@ -199,14 +199,6 @@ static bool cpu_raises_ac(void)
 	return raised;
 }
 
-static bool host_is_amd(void)
-{
-	unsigned int a, b = 0, c, d;
-
-	__get_cpuid(0, &a, &b, &c, &d);
-	return b == 0x68747541;		/* "Auth"enticAMD */
-}
-
 /* ------------------------------------------------------------------ #AC */
 
 /*

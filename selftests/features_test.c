@@ -63,22 +63,6 @@ GUEST_CODE(feat_prologue,
 	"1:\n"
 	"jmp *%rbx\n");
 
-static struct mvx_cpuid2 *supported_cpuid(void)
-{
-	struct mvx_cpuid2 *c = calloc(1, sizeof(*c) +
-				      256 * sizeof(struct mvx_cpuid_entry2));
-	int fd = mvx_open();
-
-	c->nent = 256;
-	if (fd < 0 || ioctl(fd, MVX_GET_SUPPORTED_CPUID, c)) {
-		free(c);
-		c = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	return c;
-}
-
 static const struct mvx_cpuid_entry2 *leaf(const struct mvx_cpuid2 *c,
 					   uint32_t fn, uint32_t idx)
 {
@@ -473,14 +457,6 @@ TEST_F(dr, breakpoint_fires_in_guest)
 }
 
 /* ---------------------------------------------------------- SVM parity */
-
-static bool host_is_amd(void)
-{
-	unsigned int a, b, c, d;
-
-	__cpuid(0, a, b, c, d);
-	return b == 0x68747541;		/* "Auth"enticAMD */
-}
 
 FIXTURE(parity) {
 	struct tvm vm;

@@ -244,31 +244,6 @@ GUEST_CODE(lme_switch,
 	"mov %eax, %cr0\n"
 	"hlt\n");
 
-/* minivmx (and KVM) pick their backend by the host CPU's vendor. */
-static bool host_is_amd(void)
-{
-	unsigned int a, b, c, d;
-
-	__cpuid(0, a, b, c, d);
-	return b == 0x68747541;		/* "Auth"enticAMD */
-}
-
-/* QEMU's TCG names itself in the hypervisor CPUID leaf. */
-static bool host_is_qemu_tcg(void)
-{
-	unsigned int a, b, c, d;
-	char sig[13] = "";
-
-	__cpuid(1, a, b, c, d);
-	if (!(c & (1U << 31)))		/* no hypervisor */
-		return false;
-	__cpuid(0x40000000, a, b, c, d);
-	memcpy(sig, &b, 4);
-	memcpy(sig + 4, &c, 4);
-	memcpy(sig + 8, &d, 4);
-	return !strcmp(sig, "TCGTCGTCGTCG");
-}
-
 static void expect_paging(struct __test_metadata *_metadata,
 			  struct tvcpu *vcpu, uint64_t pg, uint64_t efer)
 {

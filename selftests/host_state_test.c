@@ -64,23 +64,6 @@ FIXTURE_TEARDOWN(host)
 
 /* ------------------------------------------------------------- XSETBV */
 
-/* The supported CPUID table, for the guest as is or with leaf 0xD cut. */
-static struct mvx_cpuid2 *supported_cpuid(void)
-{
-	struct mvx_cpuid2 *c = calloc(1, sizeof(*c) +
-				      256 * sizeof(struct mvx_cpuid_entry2));
-	int fd = mvx_open();
-
-	c->nent = 256;
-	if (fd < 0 || ioctl(fd, MVX_GET_SUPPORTED_CPUID, c)) {
-		free(c);
-		c = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	return c;
-}
-
 static struct mvx_cpuid_entry2 *leaf(struct mvx_cpuid2 *c, uint32_t fn,
 				     uint32_t idx)
 {
@@ -250,18 +233,6 @@ static void run_xsetbv_probes(struct __test_metadata *_metadata,
 	}
 }
 
-/*
- * QEMU's TCG runs XSETBV in an SVM guest itself, without the intercept
- * both minivmx and KVM set, so neither sees the instruction there.
- */
-static bool xsetbv_not_intercepted(void)
-{
-	unsigned int a, sig[3];
-
-	__cpuid(0x40000000, a, sig[0], sig[1], sig[2]);
-	return !memcmp(sig, "TCGTCGTCGTCG", 12);
-}
-
 static uint64_t leaf_d_xcr0(struct mvx_cpuid2 *c)
 {
 	struct mvx_cpuid_entry2 *d = leaf(c, 0xd, 0);
@@ -275,7 +246,7 @@ TEST_F(host, xsetbv_follows_sdm_rules)
 	struct mvx_cpuid2 *c;
 	uint64_t allowed;
 
-	if (xsetbv_not_intercepted())
+	if (host_is_qemu_tcg())
 		SKIP(return, "QEMU TCG does not deliver the XSETBV intercept");
 	c = supported_cpuid();
 	ASSERT_NE(NULL, c);
@@ -296,7 +267,7 @@ TEST_F(host, xsetbv_limited_by_guest_cpuid)
 	struct mvx_cpuid2 *c;
 	struct mvx_cpuid_entry2 *d;
 
-	if (xsetbv_not_intercepted())
+	if (host_is_qemu_tcg())
 		SKIP(return, "QEMU TCG does not deliver the XSETBV intercept");
 	c = supported_cpuid();
 	ASSERT_NE(NULL, c);

@@ -6,6 +6,7 @@
  * These deliberately do not use the project's libmvx: the tests check the
  * module, so they talk to the raw ioctl ABI themselves.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -277,22 +278,57 @@ static void sregs_for_mode(struct mvx_sregs *sr, enum guest_mode mode)
 	}
 }
 
+struct mvx_cpuid2 *supported_cpuid(void)
+{
+	struct mvx_cpuid2 *c = calloc(1, sizeof(*c) +
+				      256 * sizeof(struct mvx_cpuid_entry2));
+	int fd = mvx_open();
+
+	if (!c)
+		return NULL;
+	c->nent = 256;
+	if (fd < 0 || ioctl(fd, MVX_GET_SUPPORTED_CPUID, c)) {
+		free(c);
+		c = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return c;
+}
+
 /* Gives the vCPU everything GET_SUPPORTED_CPUID reports. */
 int vcpu_set_supported_cpuid(struct tvcpu *vcpu)
 {
-	size_t sz = sizeof(struct mvx_cpuid2) +
-		    256 * sizeof(struct mvx_cpuid_entry2);
-	struct mvx_cpuid2 *c = calloc(1, sz);
-	int fd = mvx_open();
+	struct mvx_cpuid2 *c = supported_cpuid();
 	int ret = -1;
 
-	c->nent = 256;
-	if (fd >= 0 && !ioctl(fd, MVX_GET_SUPPORTED_CPUID, c))
+	if (c)
 		ret = ioctl(vcpu->fd, MVX_SET_CPUID2, c);
-	if (fd >= 0)
-		close(fd);
 	free(c);
 	return ret;
+}
+
+bool host_is_amd(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x68747541;		/* "Auth"enticAMD */
+}
+
+bool host_is_qemu_tcg(void)
+{
+	unsigned int a, b, c, d;
+	char sig[13] = "";
+
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1U << 31)))		/* no hypervisor */
+		return false;
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	return !strcmp(sig, "TCGTCGTCGTCG");
 }
 
 /* Puts the vCPU in @mode at @rip with a stack below STACK_TOP. */

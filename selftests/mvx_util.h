@@ -107,6 +107,13 @@ void vcpu_close(struct tvcpu *vcpu);
 void guest_load(struct tvm *vm, uint64_t gpa,
 		const unsigned char *start, const unsigned char *end);
 int vcpu_set_supported_cpuid(struct tvcpu *vcpu);
+/* GET_SUPPORTED_CPUID's table (256 entries of room), or NULL; free() it. */
+struct mvx_cpuid2 *supported_cpuid(void);
+
+/* The CPU the tests run on, from its CPUID. */
+bool host_is_amd(void);
+/* QEMU's TCG: it names itself in the hypervisor leaf 0x40000000. */
+bool host_is_qemu_tcg(void);
 int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip);
 int vcpu_run(struct tvcpu *vcpu);
 int vcpu_get_regs(struct tvcpu *vcpu, struct mvx_regs *regs);

@@ -80,25 +80,6 @@ static void put_idt(struct tvm *vm, uint64_t vectors)
 	}
 }
 
-/*
- * QEMU's TCG says so in the hypervisor CPUID leaf; its SVM is laxer than
- * silicon in a few places (see cr_attacks).
- */
-static bool host_is_qemu_tcg(void)
-{
-	unsigned int a, b, c, d;
-	char sig[13] = "";
-
-	__cpuid(1, a, b, c, d);
-	if (!(c & (1U << 31)))		/* no hypervisor */
-		return false;
-	__cpuid(0x40000000, a, b, c, d);
-	memcpy(sig, &b, 4);
-	memcpy(sig + 4, &c, 4);
-	memcpy(sig + 8, &d, 4);
-	return !strcmp(sig, "TCGTCGTCGTCG");
-}
-
 FIXTURE(hostile) {
 	struct tvm vm;
 	struct tvcpu vcpu;
