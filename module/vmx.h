@@ -227,6 +227,14 @@ static inline void vmcs_clear_bits(unsigned long field, u64 bits)
 /* The VMLAUNCH/VMRESUME trampoline (vmx_enter.S). */
 asmlinkage int mvx_vmx_run(u64 *gprs, u32 launched);
 
+/* vmx_insn.c */
+int vmx_vmxon(u64 pa);
+void vmx_vmxoff(void);
+void vmx_vmclear(u64 pa);
+void vmx_vmptrld(u64 pa);
+void vmx_flush_vpid(struct vmx_vcpu *vmx);
+void vmx_flush_tlb(struct mvx_vcpu *vcpu);
+
 /* vmx.c, used by the exit handlers. */
 u64 vmx_guest_cr0(struct vmx_vcpu *vmx);
 u64 vmx_guest_cr4(struct vmx_vcpu *vmx);
