@@ -11,6 +11,7 @@
 
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/percpu.h>
 #include <asm/vmx.h>
 #include <asm/asm.h>
 #include "minivmx.h"
@@ -161,6 +162,16 @@ static inline struct vmx_vcpu *to_vmx(struct mvx_vcpu *vcpu)
 	return container_of(vcpu, struct vmx_vcpu, vcpu);
 }
 
+/* Per-CPU VMX state. */
+struct vmx_cpu {
+	bool on;
+	void *vmxon_region;
+	void *current_vmcs;		/* the VMCS last VMPTRLDed here */
+	struct list_head loaded;	/* every VMCS active on this CPU */
+};
+
+DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
+
 /* Capabilities computed once by probe(). */
 struct vmx_caps {
 	u32 revision;
@@ -234,6 +245,12 @@ void vmx_vmclear(u64 pa);
 void vmx_vmptrld(u64 pa);
 void vmx_flush_vpid(struct vmx_vcpu *vmx);
 void vmx_flush_tlb(struct mvx_vcpu *vcpu);
+
+/* vmx_cpu.c */
+int vmx_cpu_enable(void);
+void vmx_vmcs_clear_local(void *arg);
+void vmx_cpu_disable(void);
+void vmx_emergency_disable(void);
 
 /* vmx.c, used by the exit handlers. */
 u64 vmx_guest_cr0(struct vmx_vcpu *vmx);
