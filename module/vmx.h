@@ -183,6 +183,11 @@ struct vmx_caps {
 };
 
 extern struct vmx_caps vmx_caps;
+
+/* CR bits the guest may not own: their guest view lives in vmx->cr0/cr4. */
+extern u64 vmx_cr0_mask, vmx_cr4_mask;
+
+#define MVX_CR0_ALWAYS_OFF	(X86_CR0_CD | X86_CR0_NW)
 extern bool vmx_dump_invalid_vmcs;
 
 void vmx_vmwrite_error(unsigned long field, u64 val);
@@ -245,6 +250,9 @@ void vmx_vmclear(u64 pa);
 void vmx_vmptrld(u64 pa);
 void vmx_flush_vpid(struct vmx_vcpu *vmx);
 void vmx_flush_tlb(struct mvx_vcpu *vcpu);
+
+/* vmx_caps.c */
+int vmx_probe(void);
 
 /* vmx_cpu.c */
 int vmx_cpu_enable(void);
