@@ -260,16 +260,30 @@ void vmx_vmcs_clear_local(void *arg);
 void vmx_cpu_disable(void);
 void vmx_emergency_disable(void);
 
-/* vmx.c, used by the exit handlers. */
+/* vmx_state.c */
+u32 vmx_seg_field(enum vmx_seg seg, u32 first_es_field);
+void vmx_set_segment(enum vmx_seg seg, const struct mvx_segment *s);
+u64 vmx_hw_cr0(u64 cr0);
+u64 vmx_hw_cr4(u64 cr4);
 u64 vmx_guest_cr0(struct vmx_vcpu *vmx);
 u64 vmx_guest_cr4(struct vmx_vcpu *vmx);
 int vmx_set_cr0(struct vmx_vcpu *vmx, u64 cr0);
 int vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4);
+void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
+void vmx_load_guest_dr(struct vmx_vcpu *vmx);
+void vmx_save_guest_dr(struct vmx_vcpu *vmx);
+void vmx_set_cr2(struct mvx_vcpu *vcpu, u64 cr2);
+void vmx_set_dr6(struct mvx_vcpu *vcpu, u64 dr6);
+void vmx_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
+int vmx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
+void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
+int vmx_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
+
+/* vmx.c, used by the exit handlers. */
 void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
-void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);
-void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
 int vmx_handle_exit(struct mvx_vcpu *vcpu);
