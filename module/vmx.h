@@ -283,6 +283,8 @@ int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
 /* vmx.c, used by the exit handlers. */
 void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
+
+/* vmx_dump.c */
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
