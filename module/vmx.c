@@ -30,11 +30,6 @@
 #include <asm/mmu_context.h>	/* load_gs_index() */
 #include "vmx.h"
 
-bool vmx_dump_invalid_vmcs;
-module_param_named(dump_invalid_vmcs, vmx_dump_invalid_vmcs, bool, 0644);
-MODULE_PARM_DESC(dump_invalid_vmcs,
-		 "VMX: print the VMCS to dmesg when VM entry fails");
-
 /*
  * Every stay in the guest is bounded by the VMX-preemption timer, so pending
  * signals and need_resched are seen even when no external interrupt makes

@@ -188,7 +188,6 @@ extern struct vmx_caps vmx_caps;
 extern u64 vmx_cr0_mask, vmx_cr4_mask;
 
 #define MVX_CR0_ALWAYS_OFF	(X86_CR0_CD | X86_CR0_NW)
-extern bool vmx_dump_invalid_vmcs;
 
 void vmx_vmwrite_error(unsigned long field, u64 val);
 
