@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minivmx VMX backend: VMXON per CPU, one VMCS per vCPU, EPT + VPID +
- * unrestricted guest, entering the guest and the guest state userspace sees.
+ * minivmx VMX backend: one VMCS per vCPU, EPT + VPID + unrestricted guest.
+ * This file holds the vCPU life cycle (init, destroy, load, put), the VMCS
+ * controls, host state and reset state, entering the guest and reading what
+ * the exit left, and the backend table.  Beside it: vmx_insn.c (the VMX
+ * instructions), vmx_caps.c (capability probing), vmx_cpu.c (VMXON per
+ * CPU), vmx_state.c (guest registers and MSRs), vmx_exits.c (exit handlers),
+ * vmx_dump.c (VMCS dump) and vmx_enter.S (VMLAUNCH/VMRESUME).
  *
  * Everything follows the Intel SDM Vol. 3C: chapter 24 (VMX operation),
  * 25 (VMCS), 27 (VM entries), 28 (VM exits), 29 (EPT), 31 (VMX instructions)

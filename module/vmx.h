@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * minivmx VMX backend: state shared by vmx.c (VMXON, VMCS, entry) and
- * vmx_exits.c (exit handlers).  Field encodings and control bits come from
- * the kernel's <asm/vmx.h>; capability-MSR bit positions (which moved
- * between kernel versions) are defined here from the Intel SDM, Vol. 3D,
- * Appendix A.
+ * minivmx VMX backend: state shared by its files (vmx*.c; vmx.c says which
+ * holds what).  Field encodings and control bits come from the kernel's
+ * <asm/vmx.h>; capability-MSR bit positions (which moved between kernel
+ * versions) are defined here from the Intel SDM, Vol. 3D, Appendix A.
  */
 #ifndef _MVX_VMX_H
 #define _MVX_VMX_H
