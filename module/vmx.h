@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * minivmx VMX backend: state shared by vmx.c (VMXON, VMCS, entry) and
- * vmx_exits.c (exit handlers).  Field encodings and control bits come from
- * the kernel's <asm/vmx.h>; capability-MSR bit positions (which moved
- * between kernel versions) are defined here from the Intel SDM, Vol. 3D,
- * Appendix A.
+ * minivmx VMX backend: state shared by its files (vmx*.c; vmx.c says which
+ * holds what).  Field encodings and control bits come from the kernel's
+ * <asm/vmx.h>; capability-MSR bit positions (which moved between kernel
+ * versions) are defined here from the Intel SDM, Vol. 3D, Appendix A.
  */
 #ifndef _MVX_VMX_H
 #define _MVX_VMX_H
 
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/percpu.h>
 #include <asm/vmx.h>
 #include <asm/asm.h>
 #include "minivmx.h"
@@ -161,6 +161,16 @@ static inline struct vmx_vcpu *to_vmx(struct mvx_vcpu *vcpu)
 	return container_of(vcpu, struct vmx_vcpu, vcpu);
 }
 
+/* Per-CPU VMX state. */
+struct vmx_cpu {
+	bool on;
+	void *vmxon_region;
+	void *current_vmcs;		/* the VMCS last VMPTRLDed here */
+	struct list_head loaded;	/* every VMCS active on this CPU */
+};
+
+DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
+
 /* Capabilities computed once by probe(). */
 struct vmx_caps {
 	u32 revision;
@@ -172,7 +182,11 @@ struct vmx_caps {
 };
 
 extern struct vmx_caps vmx_caps;
-extern bool vmx_dump_invalid_vmcs;
+
+/* CR bits the guest may not own: their guest view lives in vmx->cr0/cr4. */
+extern u64 vmx_cr0_mask, vmx_cr4_mask;
+
+#define MVX_CR0_ALWAYS_OFF	(X86_CR0_CD | X86_CR0_NW)
 
 void vmx_vmwrite_error(unsigned long field, u64 val);
 
@@ -227,16 +241,49 @@ static inline void vmcs_clear_bits(unsigned long field, u64 bits)
 /* The VMLAUNCH/VMRESUME trampoline (vmx_enter.S). */
 asmlinkage int mvx_vmx_run(u64 *gprs, u32 launched);
 
-/* vmx.c, used by the exit handlers. */
+/* vmx_insn.c */
+int vmx_vmxon(u64 pa);
+void vmx_vmxoff(void);
+void vmx_vmclear(u64 pa);
+void vmx_vmptrld(u64 pa);
+void vmx_flush_vpid(struct vmx_vcpu *vmx);
+void vmx_flush_tlb(struct mvx_vcpu *vcpu);
+
+/* vmx_caps.c */
+int vmx_probe(void);
+
+/* vmx_cpu.c */
+int vmx_cpu_enable(void);
+void vmx_vmcs_clear_local(void *arg);
+void vmx_cpu_disable(void);
+void vmx_emergency_disable(void);
+
+/* vmx_state.c */
+u32 vmx_seg_field(enum vmx_seg seg, u32 first_es_field);
+void vmx_set_segment(enum vmx_seg seg, const struct mvx_segment *s);
+u64 vmx_hw_cr0(u64 cr0);
+u64 vmx_hw_cr4(u64 cr4);
 u64 vmx_guest_cr0(struct vmx_vcpu *vmx);
 u64 vmx_guest_cr4(struct vmx_vcpu *vmx);
 int vmx_set_cr0(struct vmx_vcpu *vmx, u64 cr0);
 int vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4);
+void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
+void vmx_load_guest_dr(struct vmx_vcpu *vmx);
+void vmx_save_guest_dr(struct vmx_vcpu *vmx);
+void vmx_set_cr2(struct mvx_vcpu *vcpu, u64 cr2);
+void vmx_set_dr6(struct mvx_vcpu *vcpu, u64 dr6);
+void vmx_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
+int vmx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
+void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
+int vmx_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
+
+/* vmx.c, used by the exit handlers. */
 void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
-void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
+
+/* vmx_dump.c */
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);
-void vmx_guest_takes_dr(struct vmx_vcpu *vmx);
 
 /* vmx_exits.c */
 int vmx_handle_exit(struct mvx_vcpu *vcpu);

@@ -6,11 +6,17 @@
 #define pr_fmt(fmt) "minivmx: " fmt
 
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/smp.h>
 #include <asm/debugreg.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 #include "vmx.h"
+
+static bool vmx_dump_invalid_vmcs;
+module_param_named(dump_invalid_vmcs, vmx_dump_invalid_vmcs, bool, 0644);
+MODULE_PARM_DESC(dump_invalid_vmcs,
+		 "VMX: print the VMCS to dmesg when VM entry fails");
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
 
