@@ -7,7 +7,7 @@
 #   make KDIR=<dir>      the module for that one kernel tree only
 #   make lint            checkpatch --strict and a sparse build (C=2), every kernel
 #   make check           lint, host unit tests, selftests in every emulated PC
-#                        CELLS="qemu-6.12 bochs-6.1"  SELFTESTS="guest_test"
+#                        CELLS="qemu-6.12 bochs-6.12"  SELFTESTS="guest_test"
 #   make demo            the example firmware under minivmx-run in an emulated PC
 #   make bench           minivmx vs KVM microbenchmarks (scripts/bench)
 #   make clean
@@ -50,7 +50,7 @@ KSRC_FILES := scripts/checkpatch.pl scripts/spelling.txt \
 	      tools/testing/selftests/kselftest.h \
 	      tools/testing/selftests/kselftest_harness.h
 
-CELLS ?= qemu-6.1 qemu-6.12 bochs-6.1 bochs-6.12
+CELLS ?=
 SELFTESTS ?=
 LINT ?= 1
 
