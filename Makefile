@@ -8,6 +8,10 @@
 #   make lint            checkpatch --strict and a sparse build (C=2), every kernel
 #   make check           lint, host unit tests, selftests in every emulated PC
 #                        CELLS="qemu-6.12 bochs-6.12"  SELFTESTS="guest_test"
+#   make debug-kernel    build (once, cached outside the clone) the 6.12 kernel
+#                        with KASAN, UBSAN, lockdep and kmemleak
+#   make check-debug     the selftests in QEMU on that kernel, judged by its
+#                        checkers (opt-in; not part of make check)
 #   make demo            the example firmware under minivmx-run in an emulated PC
 #   make bench           minivmx vs KVM microbenchmarks (scripts/bench)
 #   make clean
@@ -55,7 +59,7 @@ SELFTESTS ?=
 LINT ?= 1
 
 .PHONY: all modules userspace selftests ksrc lint checkpatch sparse check \
-	unit demo bench clean FORCE
+	unit demo bench clean debug-kernel check-debug FORCE
 
 all: modules userspace selftests
 
@@ -125,6 +129,14 @@ sparse: $(foreach v,$(KVERS),sparse-$(v))
 check: all
 	@CELLS="$(CELLS)" SELFTESTS="$(SELFTESTS)" LINT="$(LINT)" \
 		MAKE="$(MAKE)" $(ROOT)/scripts/check
+
+debug-kernel:
+	$(ROOT)/scripts/debug-kernel
+
+# The module for the debug kernel is built by scripts/check-debug itself
+# (make KDIR=<the debug tree>), which also builds that kernel if missing.
+check-debug: userspace selftests
+	@SELFTESTS="$(SELFTESTS)" MAKE="$(MAKE)" $(ROOT)/scripts/check-debug
 
 unit:
 	$(MAKE) -C userspace check

@@ -35,6 +35,14 @@ static const struct kernel_param_ops pinned_pages_ops = {
 module_param_cb(pinned_pages, &pinned_pages_ops, NULL, 0444);
 MODULE_PARM_DESC(pinned_pages, "Guest pages currently pinned, all VMs");
 
+/*
+ * The EPT/NPT tables come from the page allocator and the CPU finds them
+ * by physical address only.  Kmemleak neither tracks nor scans such pages
+ * (nor the VMCS, VMCB, host-save and VMXON pages, allocated the same way),
+ * so none needs a kmemleak annotation, and kmemleak_not_leak() on one
+ * would warn about an unknown object.  A table taken from kmalloc() would
+ * be reported as a leak by make check-debug and need kmemleak_ignore().
+ */
 int mvx_mmu_init(struct mvx_vm *vm)
 {
 	vm->mmu_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
