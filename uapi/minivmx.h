@@ -21,6 +21,12 @@
 #define MVX_CAP_EXT_CPUID	7
 #define MVX_CAP_NR_VCPUS	9
 #define MVX_CAP_NR_MEMSLOTS	10
+#define MVX_CAP_MP_STATE	14
+#define MVX_CAP_DESTROY_MEMORY_REGION_WORKS 21
+#define MVX_CAP_USER_NMI	22
+#define MVX_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+#define MVX_CAP_VCPU_EVENTS	41
+#define MVX_CAP_INTR_SHADOW	49
 #define MVX_CAP_MAX_VCPUS	66
 #define MVX_CAP_READONLY_MEM	81
 #define MVX_CAP_MAX_VCPU_ID	128
@@ -123,6 +129,68 @@ struct mvx_cpuid2 {
 
 struct mvx_interrupt {
 	__u32 irq;
+};
+
+/* MVX_GET/SET_MP_STATE: without an in-kernel APIC only these two. */
+#define MVX_MP_STATE_RUNNABLE	0
+#define MVX_MP_STATE_HALTED	3
+
+struct mvx_mp_state {
+	__u32 mp_state;
+};
+
+/* MVX_SET_SIGNAL_MASK: len is the kernel's sigset size, 8 on x86-64. */
+struct mvx_signal_mask {
+	__u32 len;
+	__u8 sigset[];
+};
+
+/* interrupt.shadow in struct mvx_vcpu_events */
+#define MVX_X86_SHADOW_INT_MOV_SS	0x01
+#define MVX_X86_SHADOW_INT_STI		0x02
+
+/* struct mvx_vcpu_events.flags: which optional fields SET should apply */
+#define MVX_VCPUEVENT_VALID_NMI_PENDING	0x00000001
+#define MVX_VCPUEVENT_VALID_SIPI_VECTOR	0x00000002
+#define MVX_VCPUEVENT_VALID_SHADOW	0x00000004
+#define MVX_VCPUEVENT_VALID_SMM		0x00000008
+#define MVX_VCPUEVENT_VALID_PAYLOAD	0x00000010
+#define MVX_VCPUEVENT_VALID_TRIPLE_FAULT 0x00000020
+
+struct mvx_vcpu_events {
+	struct {
+		__u8 injected;
+		__u8 nr;
+		__u8 has_error_code;
+		__u8 pending;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 injected;
+		__u8 nr;
+		__u8 soft;
+		__u8 shadow;
+	} interrupt;
+	struct {
+		__u8 injected;
+		__u8 pending;
+		__u8 masked;
+		__u8 pad;
+	} nmi;
+	__u32 sipi_vector;
+	__u32 flags;
+	struct {
+		__u8 smm;
+		__u8 pending;
+		__u8 smm_inside_nmi;
+		__u8 latched_init;
+	} smi;
+	struct {
+		__u8 pending;
+	} triple_fault;
+	__u8 reserved[26];
+	__u8 exception_has_payload;
+	__u64 exception_payload;
 };
 
 /* Exit reasons (KVM_EXIT_*). */
@@ -236,8 +304,14 @@ struct mvx_run {
 #define MVX_INTERRUPT		_IOW(MVXIO, 0x86, struct mvx_interrupt)
 #define MVX_GET_MSRS		_IOWR(MVXIO, 0x88, struct mvx_msrs)
 #define MVX_SET_MSRS		_IOW(MVXIO, 0x89, struct mvx_msrs)
+#define MVX_SET_SIGNAL_MASK	_IOW(MVXIO, 0x8b, struct mvx_signal_mask)
 #define MVX_GET_FPU		_IOR(MVXIO, 0x8c, struct mvx_fpu)
 #define MVX_SET_FPU		_IOW(MVXIO, 0x8d, struct mvx_fpu)
 #define MVX_SET_CPUID2		_IOW(MVXIO, 0x90, struct mvx_cpuid2)
+#define MVX_GET_MP_STATE	_IOR(MVXIO, 0x98, struct mvx_mp_state)
+#define MVX_SET_MP_STATE	_IOW(MVXIO, 0x99, struct mvx_mp_state)
+#define MVX_NMI			_IO(MVXIO, 0x9a)
+#define MVX_GET_VCPU_EVENTS	_IOR(MVXIO, 0x9f, struct mvx_vcpu_events)
+#define MVX_SET_VCPU_EVENTS	_IOW(MVXIO, 0xa0, struct mvx_vcpu_events)
 
 #endif /* _UAPI_MINIVMX_H */
