@@ -51,6 +51,25 @@ int mvx_vcpu_get_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 int mvx_vcpu_set_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 void mvx_msrs_reset(struct mvx_vcpu *vcpu);
 
+/* events.c */
+void mvx_inject_events(struct mvx_vcpu *vcpu);
+bool mvx_hlt_wakes_at_once(struct mvx_vcpu *vcpu);
+bool mvx_events_before_run(struct mvx_vcpu *vcpu);
+bool mvx_triple_fault(struct mvx_vcpu *vcpu);
+bool mvx_irq_window_open(struct mvx_vcpu *vcpu);
+void mvx_events_after_run(struct mvx_vcpu *vcpu);
+int mvx_events_load_cr8(struct mvx_vcpu *vcpu);
+void mvx_events_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *s);
+void mvx_events_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s);
+void mvx_events_reset(struct mvx_vcpu *vcpu);
+int mvx_vcpu_interrupt(struct mvx_vcpu *vcpu, void __user *argp);
+int mvx_vcpu_nmi(struct mvx_vcpu *vcpu);
+int mvx_vcpu_get_events(struct mvx_vcpu *vcpu, void __user *argp);
+int mvx_vcpu_set_events(struct mvx_vcpu *vcpu, void __user *argp);
+int mvx_vcpu_get_mp_state(struct mvx_vcpu *vcpu, void __user *argp);
+int mvx_vcpu_set_mp_state(struct mvx_vcpu *vcpu, void __user *argp);
+int mvx_vcpu_set_signal_mask(struct mvx_vcpu *vcpu, void __user *argp);
+
 /* spec.c */
 int mvx_spec_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
 int mvx_spec_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);

@@ -283,7 +283,7 @@ void mvx_skip_insn(struct mvx_vcpu *vcpu, u64 next_rip)
 	vcpu->rip = next_rip;
 	if (vcpu->rflags & X86_EFLAGS_TF) {
 		mvx_ops->set_dr6(vcpu, DR6_RESERVED | DR_STEP);
-		mvx_ops->queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		mvx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 	}
 }
 

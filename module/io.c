@@ -261,6 +261,8 @@ int mvx_complete_pending(struct mvx_vcpu *vcpu)
 int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip)
 {
 	mvx_skip_insn(vcpu, next_rip);
+	if (mvx_hlt_wakes_at_once(vcpu))
+		return 1;
 	vcpu->run->exit_reason = MVX_EXIT_HLT;
 	return 0;
 }
@@ -361,11 +363,11 @@ int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip)
 
 	mvx_ops->get_mode(vcpu, &mode);
 	if (!(mode.cr4 & X86_CR4_OSXSAVE)) {
-		mvx_ops->queue_exception(vcpu, X86_TRAP_UD, false, 0);
+		mvx_queue_exception(vcpu, X86_TRAP_UD, false, 0);
 		return 1;
 	}
 	if (mode.cpl || (u32)vcpu->gprs[MVX_RCX] != 0 || !xcr0_valid(vcpu, v)) {
-		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		mvx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
 	vcpu->xcr0 = v;

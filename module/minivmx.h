@@ -16,6 +16,7 @@
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
 #include <linux/xarray.h>
+#include <linux/signal_types.h>
 #include <asm/asm.h>
 #include <asm/trapnr.h>
 #include "../uapi/minivmx.h"
@@ -136,6 +137,42 @@ struct mvx_completion {
 	bool high_byte;		/* AH, CH, DH, BH */
 };
 
+/* An event the CPU delivers through the IDT, in vendor-neutral form. */
+enum mvx_event_type {
+	MVX_EV_EXTINT,		/* external interrupt: MVX_INTERRUPT */
+	MVX_EV_NMI,
+	MVX_EV_EXCEPTION,	/* hardware exception */
+	MVX_EV_SOFT_INTR,	/* INT n */
+	MVX_EV_SOFT_EXCEPTION,	/* INT3, INTO */
+	MVX_EV_PRIV_SOFT_EXCEPTION,	/* INT1 (ICEBP) */
+};
+
+struct mvx_event {
+	u8 type;		/* enum mvx_event_type */
+	u8 vector;
+	bool has_error;
+	bool reinjected;	/* an exit cut its delivery short */
+	u32 error_code;
+	u8 insn_len;		/* soft events: the instruction's length */
+};
+
+/*
+ * Events waiting for the guest (events.c).  Each kind has one slot, as
+ * the x86 architecture has: an exception or NMI in a slot is delivered at
+ * the next entry; an external interrupt waits until the guest can take
+ * it; pending NMIs wait until NMIs are unblocked.
+ */
+struct mvx_event_state {
+	bool exception_queued;
+	bool nmi_injected;
+	bool interrupt_queued;
+	bool triple_fault;
+	u8 nmi_pending;		/* 0-2: one running, one latched */
+	struct mvx_event exception;
+	struct mvx_event interrupt;	/* MVX_EV_EXTINT or MVX_EV_SOFT_INTR */
+	u32 mp_state;		/* MVX_MP_STATE_RUNNABLE or _HALTED */
+};
+
 struct mvx_vcpu_msrs {
 	u64 star, lstar, cstar, sfmask, kernel_gs_base;
 	u64 tsc_aux, misc_enable, apic_base, pat;
@@ -172,6 +209,9 @@ struct mvx_vcpu {
 	struct mvx_vcpu_msrs msrs;
 
 	struct mvx_completion pending;
+	struct mvx_event_state events;
+	bool sigset_active;		/* MVX_SET_SIGNAL_MASK */
+	sigset_t sigset;
 	u64 exits;
 	/*
 	 * Set by the backend at every exit: the exit cut short the delivery
@@ -235,8 +275,22 @@ struct mvx_backend {
 	int (*get_msr)(struct mvx_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mvx_vcpu *vcpu, u32 index, u64 data);
 
-	void (*queue_exception)(struct mvx_vcpu *vcpu, u8 vector,
-				bool has_error, u32 error_code);
+	/*
+	 * Events.  The core decides what to deliver (events.c); right before
+	 * an entry, with interrupts off, it hands the backend at most one
+	 * event and says which windows to watch: an exit as soon as the
+	 * guest can take an interrupt (RFLAGS.IF=1, no STI/MOV SS shadow) or
+	 * an NMI.  At the exit, the backend hands back an event whose
+	 * delivery the exit cut short with mvx_requeue_event().
+	 */
+	void (*inject_event)(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
+	void (*set_windows)(struct mvx_vcpu *vcpu, bool irq, bool nmi);
+	u8 (*get_interrupt_shadow)(struct mvx_vcpu *vcpu);	/* MVX_X86_SHADOW_* */
+	void (*set_interrupt_shadow)(struct mvx_vcpu *vcpu, u8 shadow);
+	bool (*get_nmi_mask)(struct mvx_vcpu *vcpu);	/* blocked by NMI */
+	void (*set_nmi_mask)(struct mvx_vcpu *vcpu, bool masked);
+	u8 (*get_cr8)(struct mvx_vcpu *vcpu);
+	void (*set_cr8)(struct mvx_vcpu *vcpu, u8 cr8);
 	/* What #PF and #DB leave behind besides their vector: CR2, DR6. */
 	void (*set_cr2)(struct mvx_vcpu *vcpu, u64 cr2);
 	void (*set_dr6)(struct mvx_vcpu *vcpu, u64 dr6);
@@ -293,6 +347,13 @@ int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_handle_xsetbv(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_exit_hlt(struct mvx_vcpu *vcpu, u64 next_rip);
+/* An interrupt or NMI window opened: the core decides what comes next. */
+int mvx_exit_window(struct mvx_vcpu *vcpu);
+
+/* Events (events.c). */
+void mvx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code);
+void mvx_requeue_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
 /* RIP past an instruction the host completed, with TF's #DB as the CPU. */
 void mvx_skip_insn(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_exit_shutdown(struct mvx_vcpu *vcpu);

@@ -500,5 +500,5 @@ int mvx_gva_to_gpa(struct mvx_vcpu *vcpu, const struct mvx_cpu_mode *mode,
 void mvx_inject_page_fault(struct mvx_vcpu *vcpu, u64 addr, u32 error)
 {
 	mvx_ops->set_cr2(vcpu, addr);
-	mvx_ops->queue_exception(vcpu, X86_TRAP_PF, true, error);
+	mvx_queue_exception(vcpu, X86_TRAP_PF, true, error);
 }

@@ -155,7 +155,7 @@ int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 	trace_minivmx_msr(false, index, data, fault);
 	if (fault) {
 		pr_debug("vcpu %u: rdmsr %#x -> #GP\n", vcpu->id, index);
-		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		mvx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
 	vcpu->gprs[MVX_RAX] = (u32)data;
@@ -174,7 +174,7 @@ int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 	if (fault) {
 		pr_debug("vcpu %u: wrmsr %#x = %#llx -> #GP\n",
 			 vcpu->id, index, data);
-		mvx_ops->queue_exception(vcpu, X86_TRAP_GP, true, 0);
+		mvx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
 	mvx_skip_insn(vcpu, next_rip);

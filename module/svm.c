@@ -599,25 +599,6 @@ static void svm_restore_host_dr(struct svm_vcpu *svm)
 		set_debugreg(DR6_RESERVED, 6);
 }
 
-/*
- * An event (exception, NMI) whose delivery the exit interrupted must be
- * delivered on the next entry.  Software interrupts and INT3/INTO are not
- * re-injected: the guest's RIP still points at the instruction, which runs
- * again.
- */
-static void svm_reinject_event(struct svm_vcpu *svm)
-{
-	u64 info = svm->exit.int_info;
-	u64 type = info & SVM_EVT_TYPE_MASK;
-	u64 vector = info & SVM_EVT_VECTOR;
-
-	if (!(info & SVM_EVT_VALID) || type == SVM_EVT_TYPE_SOFT)
-		return;
-	if (type == SVM_EVT_TYPE_EXCEPTION && (vector == 3 || vector == 4))
-		return;
-	svm->vmcb->control.event_inj = info;
-}
-
 static void svm_record_exit(struct svm_vcpu *svm)
 {
 	struct svm_vmcb_control *ctl = &svm->vmcb->control;
@@ -641,7 +622,7 @@ static void svm_record_exit(struct svm_vcpu *svm)
 	}
 	svm_sync_from_vmcb(svm);
 	e->rip = svm->vcpu.rip;
-	svm_reinject_event(svm);
+	svm_complete_events(svm);
 }
 
 static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
@@ -658,6 +639,7 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 	}
 	svm_assign_asid(svm, c);
 	svm_sync_to_vmcb(svm);
+	svm_nmi_singlestep_begin(svm);
 
 	/*
 	 * RDTSCP and RDPID read TSC_AUX in the guest, and RDPID cannot be
@@ -933,18 +915,6 @@ static int svm_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 
 /* ---- events ------------------------------------------------------------ */
 
-void svm_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	u64 ev = vector | SVM_EVT_TYPE_EXCEPTION | SVM_EVT_VALID;
-
-	/* Real mode pushes no error code. */
-	if (has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
-		ev |= SVM_EVT_HAS_ERROR | ((u64)error_code << 32);
-	svm->vmcb->control.event_inj = ev;
-}
-
 static void svm_set_cr2(struct mvx_vcpu *vcpu, u64 cr2)
 {
 	to_svm(vcpu)->vmcb->save.cr2 = cr2;
@@ -1015,7 +985,14 @@ const struct mvx_backend mvx_svm_backend = {
 	.get_mode = svm_get_mode,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
-	.queue_exception = svm_queue_exception,
+	.inject_event	= svm_inject_event,
+	.set_windows	= svm_set_windows,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.get_nmi_mask	= svm_get_nmi_mask,
+	.set_nmi_mask	= svm_set_nmi_mask,
+	.get_cr8	= svm_get_cr8,
+	.set_cr8	= svm_set_cr8,
 	.set_cr2 = svm_set_cr2,
 	.set_dr6 = svm_set_dr6,
 	.flush_tlb = svm_flush_tlb,

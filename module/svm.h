@@ -114,8 +114,10 @@ struct svm_vmcb {
 #define SVM_I1_INTR		BIT(0)
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
+#define SVM_I1_VINTR		BIT(4)
 #define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
+#define SVM_I1_IRET		BIT(20)
 #define SVM_I1_INVD		BIT(22)
 #define SVM_I1_HLT		BIT(24)
 #define SVM_I1_INVLPGA		BIT(26)
@@ -137,7 +139,11 @@ struct svm_vmcb {
 #define SVM_I2_XSETBV		BIT(13)
 
 #define SVM_INT_CTL_TPR_MASK	0xfULL
+#define SVM_INT_CTL_V_IRQ	BIT_ULL(8)
+#define SVM_INT_CTL_V_PRIO_MAX	(0xfULL << 16)
+#define SVM_INT_CTL_V_IGN_TPR	BIT_ULL(20)
 #define SVM_INT_CTL_INTR_MASKING BIT_ULL(24)
+#define SVM_INT_STATE_SHADOW	BIT_ULL(0)
 
 #define SVM_TLB_FLUSH_ALL	1	/* every ASID: always available */
 #define SVM_NP_ENABLE		BIT_ULL(0)
@@ -163,8 +169,10 @@ struct svm_vmcb {
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
+#define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a
@@ -242,6 +250,16 @@ struct svm_vcpu {
 	bool guest_owns_dr;
 	unsigned long dr[4];
 
+	/*
+	 * NMI blocking, which the VMCB does not hold: set when an NMI is
+	 * injected, cleared once RIP has left the handler's IRET.
+	 */
+	bool nmi_masked;
+	bool awaiting_iret;		/* the IRET exited; it runs next */
+	bool nmi_singlestep;		/* TF set by us to step over it */
+	u64 iret_rip;
+	u64 singlestep_guest_flags;	/* the guest's own TF and RF */
+
 	struct svm_exit exit;
 };
 
@@ -260,10 +278,22 @@ void mvx_svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_vmcb_pa);
 
 /* svm.c, used by the exit handlers. */
 void svm_reset_guest_state(struct svm_vcpu *svm);
-void svm_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
 void svm_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
 void svm_dump_vmcb(struct svm_vcpu *svm);
+
+/* svm_events.c */
+void svm_inject_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
+void svm_set_windows(struct mvx_vcpu *vcpu, bool irq, bool nmi);
+u8 svm_get_interrupt_shadow(struct mvx_vcpu *vcpu);
+void svm_set_interrupt_shadow(struct mvx_vcpu *vcpu, u8 shadow);
+bool svm_get_nmi_mask(struct mvx_vcpu *vcpu);
+void svm_set_nmi_mask(struct mvx_vcpu *vcpu, bool masked);
+u8 svm_get_cr8(struct mvx_vcpu *vcpu);
+void svm_set_cr8(struct mvx_vcpu *vcpu, u8 cr8);
+int svm_exit_iret(struct svm_vcpu *svm);
+void svm_nmi_singlestep_begin(struct svm_vcpu *svm);
+bool svm_nmi_singlestep_db(struct svm_vcpu *svm);
+void svm_complete_events(struct svm_vcpu *svm);
 
 /* svm_exits.c */
 int svm_handle_exit(struct mvx_vcpu *vcpu);

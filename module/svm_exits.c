@@ -13,6 +13,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
@@ -176,13 +177,13 @@ static u64 svm_next_rip(struct svm_vcpu *svm, unsigned int opcode_len)
 
 static int svm_exit_inject_ud(struct svm_vcpu *svm)
 {
-	svm_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
+	mvx_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
 	return 1;
 }
 
 static int svm_exit_inject_gp(struct svm_vcpu *svm)
 {
-	svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
+	mvx_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
 	return 1;
 }
 
@@ -211,7 +212,13 @@ static int svm_exit_reflect_exception(struct svm_vcpu *svm)
 {
 	u8 vector = svm->exit.code - SVM_EXIT_EXCP_BASE;
 
-	svm_queue_exception(&svm->vcpu, vector, vector == X86_TRAP_AC, 0);
+	/* Our own step over an NMI handler's IRET (svm_events.c). */
+	if (vector == X86_TRAP_DB && svm_nmi_singlestep_db(svm)) {
+		svm->vmcb->save.dr6 &= ~DR_STEP;
+		return 1;
+	}
+
+	mvx_queue_exception(&svm->vcpu, vector, vector == X86_TRAP_AC, 0);
 	return 1;
 }
 
@@ -440,7 +447,7 @@ static int svm_emulate_cr0_write(struct svm_vcpu *svm,
 	if (!mvx_cr0_valid(cr0, mode->cr4, 0) ||
 	    (pg_switch && pg && (!(mode->cr4 & X86_CR4_PAE) || mode->cs_l)) ||
 	    (pg_switch && !pg && long64)) {
-		svm_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
+		mvx_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
 	svm_set_cr0(svm, cr0 | X86_CR0_ET);
@@ -664,6 +671,12 @@ static int svm_exit_npf(struct svm_vcpu *svm)
  * VMRUN still runs its consistency checks (VMEXIT_INVALID), so running it
  * again cannot hurt the host.
  */
+/* The guest can take the virtual interrupt, so a real one: the core decides. */
+static int svm_exit_vintr(struct svm_vcpu *svm)
+{
+	return mvx_exit_window(&svm->vcpu);
+}
+
 static int svm_exit_shutdown(struct svm_vcpu *svm)
 {
 	return mvx_exit_shutdown(&svm->vcpu);
@@ -679,6 +692,8 @@ static const svm_exit_fn svm_exit_handlers[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_INTR] = svm_exit_host_event,
 	[SVM_EXIT_NMI] = svm_exit_host_event,
 	[SVM_EXIT_SMI] = svm_exit_host_event,
+	[SVM_EXIT_VINTR] = svm_exit_vintr,
+	[SVM_EXIT_IRET] = svm_exit_iret,
 	[SVM_EXIT_RDPMC] = svm_exit_inject_gp,
 	[SVM_EXIT_CPUID] = svm_exit_cpuid,
 	[SVM_EXIT_INVD] = svm_exit_skip_cache_op,
@@ -728,6 +743,8 @@ static const char *const svm_exit_names[SVM_EXIT_MAX + 1] = {
 	[SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI",
 	[SVM_EXIT_SMI] = "SMI",
+	[SVM_EXIT_VINTR] = "VINTR",
+	[SVM_EXIT_IRET] = "IRET",
 	[SVM_EXIT_RDPMC] = "RDPMC",
 	[SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD",

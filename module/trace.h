@@ -140,6 +140,33 @@ TRACE_EVENT(minivmx_msr,
 		      __entry->data, __entry->exception ? " (#GP)" : "")
 );
 
+TRACE_EVENT(minivmx_inject,
+	    TP_PROTO(struct mvx_vcpu *vcpu, const struct mvx_event *ev),
+	    TP_ARGS(vcpu, ev),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u8, vector)
+			     __field(u8, type)
+			     __field(bool, reinjected)
+			     __field(u32, error_code)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu->id;
+			   __entry->vector = ev->vector;
+			   __entry->type = ev->type;
+			   __entry->reinjected = ev->reinjected;
+			   __entry->error_code = ev->has_error ?
+						 ev->error_code : 0;),
+	    TP_printk("vcpu %u vector %u type %s%s error 0x%x",
+		      __entry->vcpu_id, __entry->vector,
+		      __print_symbolic(__entry->type,
+				       { MVX_EV_EXTINT, "irq" },
+				       { MVX_EV_NMI, "nmi" },
+				       { MVX_EV_EXCEPTION, "exception" },
+				       { MVX_EV_SOFT_INTR, "soft_irq" },
+				       { MVX_EV_SOFT_EXCEPTION, "soft_exception" },
+				       { MVX_EV_PRIV_SOFT_EXCEPTION, "icebp" }),
+		      __entry->reinjected ? " reinjected" : "",
+		      __entry->error_code)
+);
+
 #endif /* _MVX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

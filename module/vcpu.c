@@ -285,6 +285,7 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	vtime_account_guest_enter();
 	for (;;) {
 		flush_if_needed(vcpu, smp_processor_id());
+		mvx_inject_events(vcpu);
 		trace_minivmx_entry(vcpu);
 		pkru_to_guest(vcpu, host_pkru_val);
 		guest_context_enter();
@@ -315,26 +316,36 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	return pending;
 }
 
-static int vcpu_run(struct mvx_vcpu *vcpu)
+/*
+ * The exit userspace has just served is finished first, so that RUN with
+ * immediate_exit set flushes it into the registers.
+ */
+static int vcpu_run_start(struct mvx_vcpu *vcpu)
+{
+	int ret = mvx_complete_pending(vcpu);
+
+	if (ret > 0 && READ_ONCE(vcpu->run->immediate_exit)) {
+		vcpu->run->exit_reason = MVX_EXIT_INTR;
+		return -EINTR;
+	}
+	if (ret > 0 && !mvx_events_before_run(vcpu))
+		return 0;
+	return ret;
+}
+
+static int vcpu_run_loop(struct mvx_vcpu *vcpu)
 {
 	struct mvx_run *run = vcpu->run;
 	struct mvx_vm *vm = vcpu->vm;
 	int ret;
 
-	if (!mvx_hw_usable())
-		return -EIO;
-
 	down_read(&vm->slots_sem);
-	/*
-	 * The exit userspace has just served is finished first, so that
-	 * RUN with immediate_exit set flushes it into the registers.
-	 */
-	ret = mvx_complete_pending(vcpu);
-	if (ret > 0 && READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = MVX_EXIT_INTR;
-		ret = -EINTR;
-	}
+	ret = vcpu_run_start(vcpu);
 	while (ret > 0) {
+		if (mvx_triple_fault(vcpu)) {
+			ret = mvx_exit_shutdown(vcpu);
+			break;
+		}
 		if (signal_pending(current)) {
 			run->exit_reason = MVX_EXIT_INTR;
 			ret = -EINTR;
@@ -346,11 +357,33 @@ static int vcpu_run(struct mvx_vcpu *vcpu)
 			cond_resched();
 			down_read(&vm->slots_sem);
 		}
-		if (vcpu_enter_guest(vcpu))
-			ret = mvx_ops->handle_exit(vcpu);
+		if (!vcpu_enter_guest(vcpu))
+			continue;
+		ret = mvx_ops->handle_exit(vcpu);
+		if (ret > 0 && mvx_irq_window_open(vcpu))
+			ret = 0;
 	}
 	up_read(&vm->slots_sem);
-	trace_minivmx_userspace_exit(run->exit_reason, ret);
+	return ret;
+}
+
+static int vcpu_run(struct mvx_vcpu *vcpu)
+{
+	sigset_t saved;
+	int ret;
+
+	if (!mvx_hw_usable())
+		return -EIO;
+	ret = mvx_events_load_cr8(vcpu);
+	if (ret)
+		return ret;
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &vcpu->sigset, &saved);
+	ret = vcpu_run_loop(vcpu);
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	mvx_events_after_run(vcpu);
+	trace_minivmx_userspace_exit(vcpu->run->exit_reason, ret);
 	return ret;
 }
 
@@ -416,6 +449,7 @@ static void vcpu_get_sregs(struct mvx_vcpu *vcpu, struct mvx_sregs *s)
 	memset(s, 0, sizeof(*s));
 	mvx_ops->get_sregs(vcpu, s);
 	s->apic_base = vcpu->msrs.apic_base;
+	mvx_events_get_sregs(vcpu, s);
 }
 
 static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
@@ -429,6 +463,7 @@ static int vcpu_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *s)
 	if (ret)
 		return ret;
 	vcpu->msrs.apic_base = s->apic_base;
+	mvx_events_set_sregs(vcpu, s);
 	if (pending && vcpu_linear_rip(vcpu) != lip)
 		drop_completion(vcpu);
 	return 0;
@@ -516,8 +551,19 @@ static long vcpu_dispatch(struct mvx_vcpu *vcpu, unsigned int cmd,
 	case MVX_SET_CPUID2:
 		return mvx_set_cpuid2(vcpu, argp);
 	case MVX_INTERRUPT:
-		/* Not backed yet: CHECK_EXTENSION does not offer it either. */
-		return -ENXIO;
+		return mvx_vcpu_interrupt(vcpu, argp);
+	case MVX_NMI:
+		return mvx_vcpu_nmi(vcpu);
+	case MVX_GET_VCPU_EVENTS:
+		return mvx_vcpu_get_events(vcpu, argp);
+	case MVX_SET_VCPU_EVENTS:
+		return mvx_vcpu_set_events(vcpu, argp);
+	case MVX_GET_MP_STATE:
+		return mvx_vcpu_get_mp_state(vcpu, argp);
+	case MVX_SET_MP_STATE:
+		return mvx_vcpu_set_mp_state(vcpu, argp);
+	case MVX_SET_SIGNAL_MASK:
+		return mvx_vcpu_set_signal_mask(vcpu, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -597,6 +643,7 @@ static void vcpu_reset_core(struct mvx_vcpu *vcpu)
 	vcpu->last_cpu = -1;
 	guest_fpu_reset(vcpu);
 	mvx_msrs_reset(vcpu);
+	mvx_events_reset(vcpu);
 }
 
 static struct mvx_vcpu *vcpu_alloc(struct mvx_vm *vm, unsigned int id)

@@ -411,13 +411,18 @@ static void vmx_sync_entry_state(struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_RSP, vcpu->gprs[MVX_RSP]);
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
 
-	/* Skipping an instruction ends its STI / MOV SS shadow. */
-	if (vcpu->rip != vmx->exit.rip) {
+	/*
+	 * Skipping an instruction ends its STI / MOV SS shadow.  With
+	 * RFLAGS.IF clear (by SET_REGS) there is no STI shadow either: VM
+	 * entry refuses one (SDM 26.3.1.5).
+	 */
+	if (vcpu->rip != vmx->exit.rip || !(vcpu->rflags & X86_EFLAGS_IF)) {
+		u32 drop = vcpu->rip != vmx->exit.rip ? MVX_INTR_SHADOW :
+							GUEST_INTR_STATE_STI;
+
 		v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-		if (v & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-			vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
-				   v & ~(u64)(GUEST_INTR_STATE_STI |
-					      GUEST_INTR_STATE_MOV_SS));
+		if (v & drop)
+			vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v & ~(u64)drop);
 	}
 
 	v = __read_cr3();
@@ -451,30 +456,6 @@ static void vmx_sync_entry_state(struct vmx_vcpu *vmx)
 	}
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
-}
-
-/*
- * An exit in the middle of delivering an event (say, an EPT violation on the
- * guest's IDT or stack) loses the event unless we inject it again.
- */
-static void vmx_requeue_idt_event(struct vmx_vcpu *vmx)
-{
-	u32 info = vmx->exit.idt_info;
-
-	vmx->inject_info = 0;
-	if (!(info & INTR_INFO_VALID_MASK))
-		return;
-	vmx->inject_info = info & MVX_INTR_INJECT_MASK;
-	vmx->inject_error = vmx->exit.idt_error;
-	switch (MVX_INTR_TYPE(info)) {
-	case INTR_TYPE_SOFT_INTR:
-	case INTR_TYPE_PRIV_SW_EXCEPTION:
-	case INTR_TYPE_SOFT_EXCEPTION:
-		vmx->inject_len = vmx->exit.insn_len;
-		break;
-	default:
-		vmx->inject_len = 0;
-	}
 }
 
 static void vmx_read_exit_info(struct vmx_vcpu *vmx)
@@ -578,23 +559,8 @@ static void vmx_vcpu_enter(struct mvx_vcpu *vcpu)
 		return;
 	}
 	vmx->launched = true;
-	vmx->inject_info = 0;
-	vmx_requeue_idt_event(vmx);
+	vmx_complete_events(vmx);
 	vmx_handle_host_events(vmx);
-}
-
-void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-
-	/* Real mode delivers no error codes (SDM 27.2.1.3). */
-	if (has_error && (vmx_guest_cr0(vmx) & X86_CR0_PE))
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-	vmx->inject_info = info;
-	vmx->inject_error = error_code;
-	vmx->inject_len = 0;
 }
 
 const struct mvx_backend mvx_vmx_backend = {
@@ -619,7 +585,14 @@ const struct mvx_backend mvx_vmx_backend = {
 	.get_mode	= vmx_get_mode,
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
-	.queue_exception = vmx_queue_exception,
+	.inject_event	= vmx_inject_event,
+	.set_windows	= vmx_set_windows,
+	.get_interrupt_shadow = vmx_get_interrupt_shadow,
+	.set_interrupt_shadow = vmx_set_interrupt_shadow,
+	.get_nmi_mask	= vmx_get_nmi_mask,
+	.set_nmi_mask	= vmx_set_nmi_mask,
+	.get_cr8	= vmx_get_cr8,
+	.set_cr8	= vmx_set_cr8,
 	.set_cr2	= vmx_set_cr2,
 	.set_dr6	= vmx_set_dr6,
 	.flush_tlb	= vmx_flush_tlb,

@@ -81,6 +81,12 @@
 #define MVX_INTR_VECTOR(i)		((i) & 0xff)
 #define MVX_INTR_TYPE(i)		((i) & INTR_INFO_INTR_TYPE_MASK)
 #define MVX_INTR_INJECT_MASK		0x80000fffU
+#define MVX_INTR_SHADOW			(GUEST_INTR_STATE_STI | \
+					 GUEST_INTR_STATE_MOV_SS)
+
+/* Exits as soon as the guest can take an interrupt / an NMI. */
+#define MVX_VMX_WINDOWS			(CPU_BASED_INTR_WINDOW_EXITING | \
+					 CPU_BASED_NMI_WINDOW_EXITING)
 
 /* Guest segment registers in VMCS encoding order. */
 enum vmx_seg {
@@ -140,6 +146,7 @@ struct vmx_vcpu {
 
 	/* Event to inject on the next entry. */
 	u32 inject_info, inject_error, inject_len;
+	u32 windows;			/* MVX_VMX_WINDOWS bits now set */
 
 	struct vmx_exit_info exit;
 
@@ -278,9 +285,16 @@ void vmx_get_mode(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
 int vmx_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
 
-/* vmx.c, used by the exit handlers. */
-void vmx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
+/* vmx_events.c */
+void vmx_inject_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
+void vmx_set_windows(struct mvx_vcpu *vcpu, bool irq, bool nmi);
+u8 vmx_get_interrupt_shadow(struct mvx_vcpu *vcpu);
+void vmx_set_interrupt_shadow(struct mvx_vcpu *vcpu, u8 shadow);
+bool vmx_get_nmi_mask(struct mvx_vcpu *vcpu);
+void vmx_set_nmi_mask(struct mvx_vcpu *vcpu, bool masked);
+u8 vmx_get_cr8(struct mvx_vcpu *vcpu);
+void vmx_set_cr8(struct mvx_vcpu *vcpu, u8 cr8);
+void vmx_complete_events(struct vmx_vcpu *vmx);
 
 /* vmx_dump.c */
 void vmx_dump_vmcs(struct vmx_vcpu *vmx);

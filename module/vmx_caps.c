@@ -85,8 +85,10 @@ static int vmx_probe_controls(bool true_ctls)
 				    MSR_IA32_VMX_ENTRY_CTLS;
 	int r;
 
+	/* Virtual NMIs: NMI blocking the guest can see, and NMI windows. */
 	r = vmx_adjust_controls(pin_msr,
-				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+				PIN_BASED_VIRTUAL_NMIS,
 				PIN_BASED_VMX_PREEMPTION_TIMER,
 				"pin-based", &vmx_caps.pin);
 	if (r)
@@ -101,6 +103,7 @@ static int vmx_probe_controls(bool true_ctls)
 				CPU_BASED_CR8_LOAD_EXITING |
 				CPU_BASED_CR8_STORE_EXITING |
 				CPU_BASED_MOV_DR_EXITING |
+				MVX_VMX_WINDOWS |
 				CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
 				CPU_BASED_MWAIT_EXITING |
 				CPU_BASED_MONITOR_EXITING |
@@ -109,6 +112,8 @@ static int vmx_probe_controls(bool true_ctls)
 				"processor-based", &vmx_caps.proc);
 	if (r)
 		return r;
+	/* The windows must exist, but each vCPU turns them on when needed. */
+	vmx_caps.proc &= ~MVX_VMX_WINDOWS;
 	r = vmx_adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2,
 				SECONDARY_EXEC_ENABLE_EPT |
 				SECONDARY_EXEC_UNRESTRICTED_GUEST,

@@ -52,13 +52,13 @@ static u64 vmx_get_gpr(struct vmx_vcpu *vmx, unsigned int reg)
 
 static int vmx_inject_ud(struct vmx_vcpu *vmx)
 {
-	vmx_queue_exception(&vmx->vcpu, X86_TRAP_UD, false, 0);
+	mvx_queue_exception(&vmx->vcpu, X86_TRAP_UD, false, 0);
 	return 1;
 }
 
 static int vmx_inject_gp(struct vmx_vcpu *vmx)
 {
-	vmx_queue_exception(&vmx->vcpu, X86_TRAP_GP, true, 0);
+	mvx_queue_exception(&vmx->vcpu, X86_TRAP_GP, true, 0);
 	return 1;
 }
 
@@ -102,7 +102,7 @@ static int vmx_reflect_db(struct vmx_vcpu *vmx)
 	 */
 	if (MVX_INTR_TYPE(vmx->exit.intr_info) == INTR_TYPE_PRIV_SW_EXCEPTION) {
 		vmx_skip_insn(vmx);
-		vmx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
+		mvx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
 		return 1;
 	}
 
@@ -122,7 +122,7 @@ static int vmx_reflect_db(struct vmx_vcpu *vmx)
 	    (v & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
 		vmcs_set_bits(GUEST_PENDING_DBG_EXCEPTIONS, MVX_DR6_BS);
 
-	vmx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
+	mvx_queue_exception(&vmx->vcpu, X86_TRAP_DB, false, 0);
 	return 1;
 }
 
@@ -139,7 +139,7 @@ static int vmx_exit_exception_nmi(struct vmx_vcpu *vmx)
 		return vmx_reflect_db(vmx);
 	case X86_TRAP_AC:
 		/* #AC always has an error code (0); pass on what the CPU gave. */
-		vmx_queue_exception(&vmx->vcpu, X86_TRAP_AC, true,
+		mvx_queue_exception(&vmx->vcpu, X86_TRAP_AC, true,
 				    vmx->exit.intr_error);
 		return 1;
 	}
@@ -295,6 +295,12 @@ static int vmx_exit_preemption_timer(struct vmx_vcpu *vmx)
 	return 1;
 }
 
+/* The guest can take an interrupt or an NMI now: the core's turn. */
+static int vmx_exit_window(struct vmx_vcpu *vmx)
+{
+	return mvx_exit_window(&vmx->vcpu);
+}
+
 /* Caches need no flushing for a guest that only has WB memory. */
 static int vmx_exit_skip(struct vmx_vcpu *vmx)
 {
@@ -316,6 +322,8 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]		= vmx_exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_exit_host_event,
 	[EXIT_REASON_TRIPLE_FAULT]		= vmx_exit_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= vmx_exit_window,
+	[EXIT_REASON_NMI_WINDOW]		= vmx_exit_window,
 	[EXIT_REASON_CPUID]			= vmx_exit_cpuid,
 	[EXIT_REASON_HLT]			= vmx_exit_hlt,
 	[EXIT_REASON_INVD]			= vmx_exit_skip,
