@@ -119,12 +119,25 @@ void mvx_requeue_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev)
 	}
 }
 
+/*
+ * An interrupt whose delivery already began (INT n, or an external one an
+ * exit cut short) goes on whatever RFLAGS.IF and the shadow say now: the
+ * CPU had accepted it.
+ */
+static bool interrupt_in_flight(struct mvx_vcpu *vcpu)
+{
+	struct mvx_event_state *e = &vcpu->events;
+
+	return e->interrupt_queued &&
+	       (e->interrupt.type == MVX_EV_SOFT_INTR || e->interrupt.reinjected);
+}
+
 static bool event_in_flight(struct mvx_vcpu *vcpu)
 {
 	struct mvx_event_state *e = &vcpu->events;
 
 	return e->exception_queued || e->nmi_injected ||
-	       (e->interrupt_queued && e->interrupt.type == MVX_EV_SOFT_INTR);
+	       interrupt_in_flight(vcpu);
 }
 
 /* RFLAGS.IF set and no STI / MOV SS shadow: an interrupt may come now. */
@@ -178,8 +191,7 @@ void mvx_inject_events(struct mvx_vcpu *vcpu)
 	} else if (e->nmi_injected) {
 		e->nmi_injected = false;
 		inject(vcpu, &nmi_event);
-	} else if (e->interrupt_queued &&
-		   e->interrupt.type == MVX_EV_SOFT_INTR) {
+	} else if (interrupt_in_flight(vcpu)) {
 		e->interrupt_queued = false;
 		inject(vcpu, &e->interrupt);
 	} else if (e->nmi_pending && nmi_allowed(vcpu)) {
