@@ -657,8 +657,19 @@ static void svm_vcpu_enter(struct mvx_vcpu *vcpu)
 		if (svm->guest_owns_dr)
 			svm_load_guest_dr(svm);
 		mvx_spec_ctrl_guest(vcpu);
+		/*
+		 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides
+		 * whether physical interrupts reach us as #VMEXIT (APM
+		 * "Physical (INTR) Interrupt Masking in EFLAGS"); GIF = 0
+		 * holds them pending until STGI meanwhile.  Not STI right
+		 * before VMRUN: its shadow would bleed into the guest's first
+		 * instruction (AMD CPUs, and QEMU's TCG likewise), so an
+		 * interrupt window would open one instruction late.
+		 */
+		raw_local_irq_enable();
 		mvx_svm_vmrun(vcpu->gprs, svm->vmcb_pa,
 			      page_to_phys(c->host_vmcb));
+		raw_local_irq_disable();
 		mvx_spec_ctrl_host(vcpu);
 		mvx_spec_after_exit();
 		svm_restore_host_dr(svm);

@@ -81,17 +81,10 @@ SYM_FUNC_START(mvx_svm_vmrun)
 	 */
 	VM_CLEAR_CPU_BUFFERS
 
-	/*
-	 * With V_INTR_MASKING the host's IF at VMRUN decides whether physical
-	 * interrupts reach us as #VMEXIT (APM "Physical (INTR) Interrupt
-	 * Masking in EFLAGS").  GIF = 0 holds them pending until STGI, so
-	 * IF = 1 here lets no interrupt into this code.
-	 */
-	sti
+	/* RFLAGS.IF is already 1 (svm_vcpu_enter): see there why not here. */
 .Lvmrun:
 	vmrun	%rax
 .Lvmrun_fault:
-	cli
 
 	/* Guest RDI out first: its register is needed for the gprs pointer. */
 	push	%rdi
