@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -210,6 +211,10 @@ extern const unsigned char inj64_loop[], inj64_after_out[], inj64_after_hlt[],
 	inj64_handler[], inj64_bad[];
 
 /*
+ * RIP is not checked at OUT (or MMIO) exits: KVM completes those
+ * instructions on the next RUN (api.rst: state is consistent only after
+ * re-entering), and shows RIP still at the OUT meanwhile.
+ *
  * Injected after the idle OUT, the handler returns to the HLT after it;
  * injected after the HLT exit, it returns past the HLT, and the guest goes
  * on from there.  Real mode saves a 16-bit IP.
@@ -238,7 +243,8 @@ TEST_F(irq, inject_##name)						\
 	EXPECT_EQ(OFF(name, name##_after_hlt),				\
 		  rd32(&self->vm, RET_GPA) & (mask));			\
 	ASSERT_OUT(PORT_IDLE);						\
-	EXPECT_EQ(OFF(name, name##_after_out), get_rip(&self->vcpu));	\
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);			\
+	EXPECT_EQ(OFF(name, name##_after_hlt), get_rip(&self->vcpu));	\
 	EXPECT_EQ(2, rd32(&self->vm, COUNT_GPA) & (mask));		\
 }
 
@@ -246,18 +252,32 @@ INJECT_TEST(inj16, MODE_REAL, 0xffff)
 INJECT_TEST(inj32, MODE_PROT32, 0xffffffff)
 INJECT_TEST(inj64, MODE_LONG, 0xffffffff)
 
-/* KVM: EINVAL beyond 255; a second one before RUN took the first: EEXIST. */
 TEST_F(irq, interrupt_vector_range)
 {
 	EXPECT_EQ(-1, inject(&self->vcpu, 256));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, inject(&self->vcpu, 0xffffffff));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, inject(&self->vcpu, 255)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(-1, inject(&self->vcpu, 0x20));
-	EXPECT_EQ(EEXIST, errno);
 	EXPECT_EQ(-1, ioctl(self->vcpu.fd, MVX_INTERRUPT, NULL));
 	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, inject(&self->vcpu, 255)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, inject(&self->vcpu, 0)) TH_LOG("%s", strerror(errno));
+}
+
+/*
+ * KVM without an irqchip queues KVM_INTERRUPT as the event to inject at
+ * the next entry: a second one before RUN replaces the first (no EEXIST;
+ * that is the split-irqchip path), and only the last is delivered.
+ */
+TEST_F(irq, interrupt_last_wins)
+{
+	SETUP(MODE_PROT32, inj32);
+	ASSERT_OUT(PORT_IDLE);
+	ASSERT_EQ(0, inject(&self->vcpu, 0x20));
+	ASSERT_EQ(0, inject(&self->vcpu, VECTOR));
+	ASSERT_OUT(PORT_HANDLER);
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
 }
 
 /* ------------------------------------------ windows, STI and MOV SS */
@@ -289,7 +309,7 @@ GUEST_CODE(win,
 	"iret\n"
 	"win_bad: out %al, $0xee\n"
 	"hlt\n");
-extern const unsigned char win_shadow[], win_after_mmio[], win_idle[],
+extern const unsigned char win_loop[], win_shadow[], win_after_mmio[], win_idle[],
 	win_handler[], win_bad[];
 
 static int mmio_read_exit(struct tvcpu *vcpu)
@@ -320,7 +340,6 @@ TEST_F(irq, window_cli_sti)
 	/* STI's shadow: IF=1 but not ready, and the shadow says STI. */
 	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_MMIO);
 	ASSERT_TRUE(mmio_read_exit(&self->vcpu)) TH_LOG("%s", describe_exit(&self->vcpu));
-	EXPECT_EQ(OFF(win, win_shadow), get_rip(&self->vcpu));
 	EXPECT_READY(0, 1);
 	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
 	/* SVM has one shadow bit; KVM reports it as both. */
@@ -348,30 +367,21 @@ TEST_F(irq, window_cli_sti)
 }
 
 /*
- * KVM keeps an interrupt injected while IF=0 pending (and says not ready
- * meanwhile) and delivers it as soon as the guest can take it: here right
- * after the STI shadow.
+ * KVM without an irqchip injects a KVM_INTERRUPT at the next entry
+ * whatever IF says (like VM-entry event injection itself): waiting for
+ * ready_for_interrupt_injection is the VMM's job.  (The issue's "queued
+ * and injected at the next entry", literally.)
  */
-TEST_F(irq, pending_until_sti)
+TEST_F(irq, interrupt_ignores_if)
 {
-	int i;
-
 	SETUP(MODE_PROT32, win);
 	ASSERT_OUT(PORT_CLI);
+	EXPECT_READY(0, 0);
 	ASSERT_EQ(0, inject(&self->vcpu, VECTOR));
-	for (i = 0; i < 3; i++) {
-		ASSERT_OUT(PORT_CLI);
-		EXPECT_READY(0, 0);
-	}
-	EXPECT_EQ(0, rd32(&self->vm, COUNT_GPA));
-	wr32(&self->vm, FLAG_GPA, 1);
-	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_MMIO);
-	ASSERT_TRUE(mmio_read_exit(&self->vcpu));
-	EXPECT_READY(0, 1);
 	ASSERT_OUT(PORT_HANDLER);
-	EXPECT_EQ(OFF(win, win_after_mmio), rd32(&self->vm, RET_GPA));
-	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
-	ASSERT_OUT(PORT_AFTER);
+	EXPECT_EQ(OFF(win, win_loop) + 2, rd32(&self->vm, RET_GPA));
+	ASSERT_OUT(PORT_CLI);
+	EXPECT_READY(0, 0);
 	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
 }
 
@@ -398,7 +408,6 @@ TEST_F(irq, window_mov_ss)
 	EXPECT_READY(1, 1);
 	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_MMIO);
 	ASSERT_TRUE(mmio_read_exit(&self->vcpu)) TH_LOG("%s", describe_exit(&self->vcpu));
-	EXPECT_EQ(OFF(movss, movss_shadow), get_rip(&self->vcpu));
 	EXPECT_READY(0, 1);
 	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
 	EXPECT_TRUE(ev.interrupt.shadow & MVX_X86_SHADOW_INT_MOV_SS)
@@ -859,9 +868,10 @@ TEST_F(irq, events_nmi_masked)
 }
 
 /*
- * interrupt.shadow set through SET (VALID_SHADOW) holds an interrupt back
- * for one instruction: started at the NOP with IF=1, the handler returns
- * to the instruction after it; without the shadow, to the NOP itself.
+ * interrupt.shadow set through SET (VALID_SHADOW) keeps the window shut
+ * for one instruction: started at the NOP with IF=1, the window opens
+ * after it; without the shadow, at the NOP itself.  (A KVM_INTERRUPT
+ * would not show it: KVM injects that at entry, shadow or not.)
  */
 static void shadow_run(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(irq) *self, bool shadow)
@@ -881,10 +891,13 @@ static void shadow_run(struct __test_metadata *_metadata,
 	} else {
 		EXPECT_EQ(0, ev.interrupt.shadow);
 	}
-	ASSERT_EQ(0, inject(&self->vcpu, VECTOR));
-	ASSERT_OUT(PORT_HANDLER);
+	self->vcpu.run->request_interrupt_window = 1;
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_IRQ_WINDOW_OPEN);
 	EXPECT_EQ(shadow ? OFF(inj32, inj32_loop) : CODE_GPA + 1,
-		  rd32(&self->vm, RET_GPA));
+		  get_rip(&self->vcpu));
+	EXPECT_READY(1, 1);
+	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
+	EXPECT_EQ(0, ev.interrupt.shadow);
 }
 
 TEST_F(irq, events_shadow)
@@ -1119,7 +1132,6 @@ TEST_F(irq, capabilities)
 		{ MVX_CAP_MP_STATE, "MP_STATE" },
 		{ MVX_CAP_VCPU_EVENTS, "VCPU_EVENTS" },
 		{ MVX_CAP_USER_NMI, "USER_NMI" },
-		{ MVX_CAP_INTR_SHADOW, "INTR_SHADOW" },
 		{ MVX_CAP_EXT_CPUID, "EXT_CPUID" },
 		{ MVX_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
 		{ MVX_CAP_DESTROY_MEMORY_REGION_WORKS,
@@ -1129,6 +1141,9 @@ TEST_F(irq, capabilities)
 	};
 	unsigned int i;
 
+	/* KVM (6.1, 6.12) says 0 to this one: shadows come with VCPU_EVENTS. */
+	TH_LOG("CAP_INTR_SHADOW: %d",
+	       ioctl(self->vm.sys_fd, MVX_CHECK_EXTENSION, MVX_CAP_INTR_SHADOW));
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		EXPECT_LT(0, ioctl(self->vm.sys_fd, MVX_CHECK_EXTENSION,
 				   caps[i].cap))
@@ -1140,7 +1155,11 @@ TEST_F(irq, capabilities)
 	}
 }
 
-/* immediate_exit: RUN returns EINTR at once, without entering the guest. */
+/*
+ * immediate_exit: RUN returns EINTR at once, without entering the guest.
+ * KVM leaves exit_reason alone then (MVX_EXIT_INTR only when a signal
+ * ends a RUN), so it is not checked.
+ */
 TEST_F(irq, immediate_exit)
 {
 	guest_load(&self->vm, CODE_GPA, spin_start, spin_end);
@@ -1148,7 +1167,6 @@ TEST_F(irq, immediate_exit)
 	self->vcpu.run->immediate_exit = 1;
 	EXPECT_EQ(-1, vcpu_run(&self->vcpu));
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_EQ(MVX_EXIT_INTR, self->vcpu.run->exit_reason);
 	EXPECT_EQ(CODE_GPA, get_rip(&self->vcpu));
 	EXPECT_EQ(0, rd32(&self->vm, RUNNING_GPA));
 }
@@ -1157,10 +1175,12 @@ TEST_F(irq, immediate_exit)
 
 /*
  * A spinning guest whose handler counts and acknowledges; a "timer"
- * thread ticks IRQ_TIMER_COUNT (default 10,000) times, each tick a kick
- * (immediate_exit, then a signal) of the vCPU thread, which injects when
- * the run page says ready and asks for the window when not.  Both sides
- * count; nothing may be lost or doubled.
+ * thread ticks IRQ_TIMER_COUNT (default 10,000) times, at most
+ * TICKS_AHEAD ahead of the injections, each tick a kick (immediate_exit,
+ * then a signal) of the vCPU thread, which injects when the run page says
+ * ready and asks for the window when not.  Both sides count; nothing may
+ * be lost or doubled.  (With one tick at a time, each kick waits for the
+ * emulated PC's scheduler tick: 80 s in the QEMU cell.)
  */
 GUEST_CODE(timer,
 	".code32\n"
@@ -1177,12 +1197,15 @@ GUEST_CODE(timer,
 	"hlt\n");
 extern const unsigned char timer_handler[], timer_bad[];
 
+#define TICKS_AHEAD	8	/* ticks the timer may be ahead of injection */
+
 struct ticker {
 	pthread_t vcpu_thread;
 	struct mvx_run *run;
 	uint32_t count;
 	uint32_t ticks;		/* atomic: ticks sent */
-	uint32_t injected;	/* atomic: injections done */
+	uint32_t injected;	/* written by the vCPU thread only */
+	sem_t room;		/* TICKS_AHEAD - (ticks - injected) */
 };
 
 static void on_kick(int sig)
@@ -1195,9 +1218,8 @@ static void *tick(void *p)
 	uint32_t i;
 
 	for (i = 1; i <= t->count; i++) {
-		/* One outstanding tick at a time: each must kick a running guest. */
-		while (__atomic_load_n(&t->injected, __ATOMIC_ACQUIRE) < i - 1)
-			sched_yield();
+		while (sem_wait(&t->room))
+			;
 		__atomic_store_n(&t->ticks, i, __ATOMIC_RELEASE);
 		__atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_RELEASE);
 		pthread_kill(t->vcpu_thread, SIGUSR1);
@@ -1220,6 +1242,7 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 		t.count = strtoul(env, NULL, 0);
 	SETUP(MODE_PROT32, timer);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, sem_init(&t.room, 0, TICKS_AHEAD));
 	t0 = now_ns();
 	ASSERT_EQ(0, pthread_create(&th, NULL, tick, &t));
 	while (acks < t.count) {
@@ -1230,8 +1253,8 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 			ASSERT_EQ(0, inject(&self->vcpu, VECTOR))
 				TH_LOG("INTERRUPT %u: %s", t.injected,
 				       strerror(errno));
-			__atomic_store_n(&t.injected, t.injected + 1,
-					 __ATOMIC_RELEASE);
+			t.injected++;
+			sem_post(&t.room);
 			pending--;
 		}
 		run->request_interrupt_window = pending != 0;
