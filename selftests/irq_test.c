@@ -891,6 +891,13 @@ static void shadow_run(struct __test_metadata *_metadata,
 	} else {
 		EXPECT_EQ(0, ev.interrupt.shadow);
 	}
+	/*
+	 * QEMU's TCG before 9.1 ignores the VMCB's interrupt shadow at VMRUN
+	 * (its commit "target/i386: fix INHIBIT_IRQ/TF/RF handling for
+	 * VMRUN"), so on its SVM the window opens at the NOP, under KVM too.
+	 */
+	if (shadow && host_is_qemu_tcg() && host_is_amd())
+		SKIP(return, "QEMU TCG's SVM drops the VMCB interrupt shadow");
 	self->vcpu.run->request_interrupt_window = 1;
 	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_IRQ_WINDOW_OPEN);
 	EXPECT_EQ(shadow ? OFF(inj32, inj32_loop) : CODE_GPA + 1,
