@@ -995,8 +995,13 @@ TEST_F(irq, mp_state_halted)
 
 /* ------------------------------------------------------ SIGNAL_MASK */
 
+/*
+ * IF=1: Bochs holds host interrupts back while a guest spins with IF=0,
+ * and kvm_intel has no timer of its own to leave it (selftests/README.md).
+ */
 GUEST_CODE(spin,
 	".code32\n"
+	"sti\n"
 	"movl $1, (0x3024)\n"
 	"spin_loop: jmp spin_loop\n");
 
