@@ -546,7 +546,7 @@ static int fresh_setup(struct tvm *vm, struct tvcpu *vcpu, int fresh,
 	for (v = 0; v < 256; v++) {
 		uint64_t h = reinj_addr(reinj_bad, fresh);
 
-		if (v == VECTOR)
+		if (v == VECTOR || v == 2)
 			h = reinj_addr(reinj_handler, fresh);
 		else if (v == 13)
 			h = reinj_addr(reinj_gp_handler, fresh);
@@ -609,6 +609,28 @@ TEST_F(irq, reinject_irq_fresh_all)
 			  FRESH_IDT_PAGE | FRESH_STACK_PAGE | FRESH_CODE_PAGE);
 }
 
+/* An NMI through fresh pages: once, and NMIs are unblocked after it. */
+TEST_F(irq, reinject_nmi)
+{
+	struct mvx_vcpu_events ev;
+
+	FRESH_SETUP(FRESH_IDT_PAGE | FRESH_STACK_PAGE | FRESH_CODE_PAGE,
+		    CODE_GPA);
+	ASSERT_OUT(PORT_IDLE);
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_NMI, 0));
+	ASSERT_OUT(PORT_HANDLER);
+	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
+	EXPECT_EQ(OFF(reinj, reinj_after_out), rd32(&self->vm, RET_GPA));
+	ASSERT_OUT(PORT_IDLE);
+	ASSERT_OUT(PORT_IDLE);
+	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
+	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
+	EXPECT_EQ(0, ev.nmi.masked);
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_NMI, 0));
+	ASSERT_OUT(PORT_HANDLER);
+	EXPECT_EQ(2, rd32(&self->vm, COUNT_GPA));
+}
+
 /* INT n: re-injected with its instruction length, so it returns past INT. */
 TEST_F(irq, reinject_soft_int)
 {
@@ -633,6 +655,63 @@ TEST_F(irq, reinject_gp_error_code)
 	EXPECT_EQ(OFF(reinj, reinj_gp_insn), rd32(&self->vm, RET_GPA));
 	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
 	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
+}
+
+/* ------------------------------------------------- run page fields */
+
+/*
+ * Without an in-kernel APIC the run page's cr8 is the guest's TPR both
+ * ways: KVM loads CR8 from it at every RUN (EINVAL beyond 15) and stores
+ * CR8 into it at every exit; apic_base is the APIC base MSR
+ * (SREGS.apic_base; vCPU 0 is the BSP, the APIC enabled at 0xfee00000).
+ * flags stays 0 (no SMM, no bus-lock exits, not in guest mode).
+ * (A guest that lowers CR8 would get KVM_EXIT_SET_TPR on KVM; not done.)
+ */
+GUEST_CODE(tpr,
+	".code64\n"
+	"mov %cr8, %rax\n"
+	"out %al, $0x11\n"
+	"mov $9, %eax\n"
+	"mov %rax, %cr8\n"
+	"out %al, $0x12\n"
+	"mov %cr8, %rax\n"
+	"out %al, $0x13\n"
+	"hlt\n");
+
+TEST_F(irq, run_page_cr8_apic_base)
+{
+	struct mvx_run *run = self->vcpu.run;
+	struct mvx_sregs sr;
+	struct mvx_regs r;
+
+	guest_load(&self->vm, CODE_GPA, tpr_start, tpr_end);
+	ASSERT_EQ(0, vcpu_set_mode(&self->vcpu, MODE_LONG, CODE_GPA));
+	run->cr8 = 5;
+	ASSERT_OUT(PORT_IDLE);
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &r));
+	EXPECT_EQ(5, r.rax);
+	EXPECT_EQ(5, run->cr8);
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sr));
+	EXPECT_EQ(5, sr.cr8);
+	EXPECT_EQ(sr.apic_base, run->apic_base);
+	EXPECT_EQ(0xfee00900, run->apic_base);
+	EXPECT_EQ(0, run->flags);
+	ASSERT_OUT(PORT_CLI);
+	EXPECT_EQ(9, run->cr8);
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sr));
+	EXPECT_EQ(9, sr.cr8);
+	/* The VMM's value goes in at the next RUN. */
+	run->cr8 = 2;
+	ASSERT_OUT(PORT_AFTER);
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &r));
+	EXPECT_EQ(2, r.rax);
+	EXPECT_EQ(2, run->cr8);
+	run->cr8 = 16;
+	EXPECT_EQ(-1, vcpu_run(&self->vcpu));
+	EXPECT_EQ(EINVAL, errno);
+	run->cr8 = 2;
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_EQ(0xfee00900, run->apic_base);
 }
 
 /* --------------------------------------------------------------- NMI */
