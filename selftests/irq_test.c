@@ -309,7 +309,7 @@ GUEST_CODE(win,
 	"iret\n"
 	"win_bad: out %al, $0xee\n"
 	"hlt\n");
-extern const unsigned char win_loop[], win_shadow[], win_after_mmio[], win_idle[],
+extern const unsigned char win_after_mmio[],
 	win_handler[], win_bad[];
 
 static int mmio_read_exit(struct tvcpu *vcpu)
