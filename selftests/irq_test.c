@@ -1027,7 +1027,8 @@ TEST_F(irq, mp_state_basics)
  * HALTED: KVM accepts it only with an in-kernel irqchip (EINVAL here).
  * minivmx accepts it (its documented extension): RUN returns HLT at once
  * without entering the guest while nothing can wake it, and delivers an
- * interrupt (IF=1) or an NMI as the wake-up, leaving the vCPU RUNNABLE.
+ * interrupt (IF=1) or an NMI (any IF) as the wake-up, leaving the vCPU
+ * RUNNABLE.
  */
 TEST_F(irq, mp_state_halted)
 {
@@ -1061,6 +1062,18 @@ TEST_F(irq, mp_state_halted)
 	EXPECT_EQ(MVX_MP_STATE_RUNNABLE, get_mp(&self->vcpu));
 	ASSERT_OUT(PORT_IDLE);
 	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
+	/* An NMI wakes it whatever IF says. */
+	idt_put_gate(&self->vm, MODE_PROT32, IDT_GPA, 2,
+		     OFF(inj32, inj32_handler));
+	ASSERT_EQ(0, set_rip_rflags(&self->vcpu, OFF(inj32, inj32_loop), 0x2));
+	ASSERT_EQ(0, set_mp(&self->vcpu, MVX_MP_STATE_HALTED));
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_EQ(1, rd32(&self->vm, COUNT_GPA));
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_NMI, 0));
+	ASSERT_OUT(PORT_HANDLER);
+	EXPECT_EQ(2, rd32(&self->vm, COUNT_GPA));
+	EXPECT_EQ(OFF(inj32, inj32_loop), rd32(&self->vm, RET_GPA));
+	EXPECT_EQ(MVX_MP_STATE_RUNNABLE, get_mp(&self->vcpu));
 }
 
 /* ------------------------------------------------------ SIGNAL_MASK */
