@@ -1301,7 +1301,14 @@ struct ticker {
 	uint32_t ticks;		/* atomic: ticks sent */
 	uint32_t injected;	/* written by the vCPU thread only */
 	sem_t room;		/* TICKS_AHEAD - (ticks - injected) */
+	int done;		/* atomic: the vCPU thread has all acks */
 };
+
+static void kick(struct ticker *t)
+{
+	__atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(t->vcpu_thread, SIGUSR1);
+}
 
 static void on_kick(int sig)
 {
@@ -1316,8 +1323,12 @@ static void *tick(void *p)
 		while (sem_wait(&t->room))
 			;
 		__atomic_store_n(&t->ticks, i, __ATOMIC_RELEASE);
-		__atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(t->vcpu_thread, SIGUSR1);
+		kick(t);
+	}
+	/* Watchdog: a lost interrupt must not leave the guest spinning. */
+	while (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) {
+		usleep(100000);
+		kick(t);
 	}
 	return NULL;
 }
@@ -1329,7 +1340,7 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 			    .run = self->vcpu.run, .count = 10000 };
 	struct mvx_run *run = self->vcpu.run;
 	const char *env = getenv("IRQ_TIMER_COUNT");
-	uint32_t acks = 0, kicks = 0, windows = 0;
+	uint32_t acks = 0, kicks = 0, windows = 0, idle = 0;
 	uint64_t t0;
 	pthread_t th;
 
@@ -1357,6 +1368,9 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 			ASSERT_EQ(EINTR, errno) TH_LOG("RUN: %s", strerror(errno));
 			__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELEASE);
 			kicks++;
+			/* All injected, no ack for 3 s of watchdog kicks: lost. */
+			if (t.injected == t.count && ++idle > 30)
+				break;
 			continue;
 		}
 		if (run->exit_reason == MVX_EXIT_IRQ_WINDOW_OPEN) {
@@ -1368,8 +1382,10 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 		ASSERT_EQ(PORT_HANDLER, run->io.port)
 			TH_LOG("%s", describe_exit(&self->vcpu));
 		acks++;
+		idle = 0;
 		ASSERT_EQ(acks, rd32(&self->vm, COUNT_GPA));
 	}
+	__atomic_store_n(&t.done, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	/* Let the guest stop; a last kick may still be on its way. */
 	wr32(&self->vm, FLAG_GPA, 1);
