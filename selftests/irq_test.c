@@ -1344,7 +1344,7 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 	uint64_t t0;
 	pthread_t th;
 
-	if (env && *env)
+	if (env && *env && strtoul(env, NULL, 0) > 0)
 		t.count = strtoul(env, NULL, 0);
 	SETUP(MODE_PROT32, timer);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
