@@ -9,7 +9,11 @@
  *   mmio   a 4-byte MOV to an address no memslot backs: MMIO exit;
  *   cpu    an ALU loop in the guest against the very same bytes run as a
  *          function of this process (native);
- *   touch  first write to each 4 KiB page of 64 MiB of fresh guest memory.
+ *   touch  first write to each 4 KiB page of 64 MiB of fresh guest memory;
+ *   irq    interrupt injection round trip: the guest waits in HLT, the
+ *          benchmark injects with MVX_INTERRUPT at the HLT exit, the
+ *          guest's handler acknowledges with an OUT (an exit), and its
+ *          IRET returns to the HLT (the next exit).
  *
  * Each metric is timed twice: by this process's CLOCK_MONOTONIC around the
  * whole MVX_RUN loop (host clock), and by RDTSC in the guest at the start
@@ -50,7 +54,9 @@
 #define SYS_GPA		0x100000UL	/* libmvx GDT and page tables */
 #define TOUCH_GPA	0x10000000UL
 #define MMIO_GPA	0xc0000000UL	/* in no slot; mapped by the guest */
+#define IDT_GPA		0x3000UL	/* irq: 256 16-byte gates */
 #define BENCH_PORT	0xe0
+#define IRQ_VECTOR	0x40
 #define PAGE_SIZE	4096UL
 
 #define DEFAULT_ITERS	10000
@@ -126,6 +132,27 @@ GUEST(guest_touch,
 	"2:\t" TSC_TO("r9")
 	"hlt\n");
 
+/*
+ * Halts until RSI interrupts have come; the handler (IDT_GPA's gate for
+ * IRQ_VECTOR points at it) counts one down and acknowledges with an OUT.
+ * Done, it halts with IF=0, which tells the benchmark it is over.
+ */
+GUEST(guest_irq,
+	TSC_TO("r8")
+	"sti\n"
+	"1:\ttest %rsi, %rsi\n\t"
+	"jz 2f\n\t"
+	"hlt\n\t"
+	"jmp 1b\n"
+	"2:\t" TSC_TO("r9")
+	"cli\n\t"
+	"hlt\n"
+	"guest_irq_handler:\n\t"
+	"dec %rsi\n\t"
+	"out %al, $" STR(BENCH_PORT) "\n\t"
+	"iretq\n");
+extern const unsigned char guest_irq_handler[];
+
 /* Calls the copy of bench_spin at SPIN_GPA; its result goes to R10. */
 GUEST(guest_cpu,
 	TSC_TO("r8")
@@ -163,7 +190,7 @@ asm(".pushsection .text\n"
 uint64_t bench_spin(uint64_t n);
 extern const unsigned char bench_spin_end[];
 
-enum metric_id { M_PIO, M_CPUID, M_MMIO, M_CPU, M_TOUCH, NR_METRICS };
+enum metric_id { M_PIO, M_CPUID, M_MMIO, M_CPU, M_TOUCH, M_IRQ, NR_METRICS };
 
 struct metric {
 	const char *name;
@@ -177,6 +204,7 @@ static const struct metric metrics[NR_METRICS] = {
 	[M_MMIO] = { "mmio", guest_mmio_start, guest_mmio_end, MVX_EXIT_MMIO },
 	[M_CPU] = { "cpu", guest_cpu_start, guest_cpu_end, 0 },
 	[M_TOUCH] = { "touch", guest_touch_start, guest_touch_end, 0 },
+	[M_IRQ] = { "irq", guest_irq_start, guest_irq_end, MVX_EXIT_IO },
 };
 
 struct options {
@@ -245,6 +273,24 @@ static void vm_teardown(struct bench_vm *b)
 	mvx_vm_close(&b->vm);
 }
 
+/* irq: one 64-bit interrupt gate, IRQ_VECTOR -> guest_irq_handler. */
+static int idt_setup(struct bench_vm *b)
+{
+	uint64_t h = CODE_GPA + (guest_irq_handler - guest_irq_start);
+	uint64_t *gate = (uint64_t *)(b->ram + IDT_GPA + 16 * IRQ_VECTOR);
+	struct mvx_sregs sr;
+
+	memset(b->ram + IDT_GPA, 0, 256 * 16);
+	gate[0] = (h & 0xffff) | (uint64_t)MVX_GDT_CODE64 << 16 |
+		  0x8eULL << 40 | (h >> 16 & 0xffff) << 48;
+	gate[1] = h >> 32;
+	if (mvx_get_sregs(&b->vcpu, &sr))
+		return -1;
+	sr.idt.base = IDT_GPA;
+	sr.idt.limit = 256 * 16 - 1;
+	return mvx_set_sregs(&b->vcpu, &sr);
+}
+
 static int vm_setup(struct bench_vm *b, const struct options *o,
 		    const struct metric *m)
 {
@@ -270,7 +316,8 @@ static int vm_setup(struct bench_vm *b, const struct options *o,
 	if (mvx_write_sys_area(&b->vm.mem, SYS_GPA, 1) ||
 	    mvx_vcpu_create(&b->vm, 0, &b->vcpu) ||
 	    mvx_set_supported_cpuid(&b->vcpu) ||
-	    mvx_setup_long_mode(&b->vcpu, SYS_GPA))
+	    mvx_setup_long_mode(&b->vcpu, SYS_GPA) ||
+	    (m == &metrics[M_IRQ] && idt_setup(b)))
 		goto err;
 	return 0;
 err:
@@ -349,6 +396,59 @@ static int run_to_hlt(struct bench_vm *b, uint32_t reason, uint64_t *exits,
 	return 0;
 }
 
+/*
+ * irq: at each HLT exit with IF=1 inject IRQ_VECTOR (the run page must
+ * say ready); the handler's OUT is the counted exit; the HLT with IF=0
+ * ends the loop.  Every injection must have been acknowledged.
+ */
+static int run_irq(struct bench_vm *b, uint64_t *exits, uint64_t *host_ns,
+		   struct mvx_regs *regs)
+{
+	struct mvx_interrupt irq = { .irq = IRQ_VECTOR };
+	struct mvx_run *run = b->vcpu.run;
+	uint64_t n = 0, injected = 0, t0, t1;
+	int ret;
+
+	t0 = now_ns();
+	for (;;) {
+		ret = mvx_vcpu_run(&b->vcpu);
+		if (ret == -EINTR)
+			continue;
+		if (ret)
+			return fail("run", mvx_last_error());
+		if (run->exit_reason == MVX_EXIT_HLT) {
+			if (!run->if_flag)
+				break;
+			if (!run->ready_for_interrupt_injection)
+				return fail("irq", "HLT exit with IF=1 not ready");
+			if (ioctl(b->vcpu.fd, MVX_INTERRUPT, &irq))
+				return fail("MVX_INTERRUPT", strerror(errno));
+			injected++;
+			continue;
+		}
+		if (!exit_is_expected(run, MVX_EXIT_IO))
+			return unexpected_exit(run);
+		n++;
+	}
+	t1 = now_ns();
+	if (injected != n)
+		return fail("irq", "an injection was not acknowledged");
+	*exits = n;
+	*host_ns = t1 - t0;
+	if (mvx_get_regs(&b->vcpu, regs))
+		return fail("get regs", mvx_last_error());
+	return 0;
+}
+
+static int run_metric_guest(struct bench_vm *b, enum metric_id id,
+			    uint64_t *exits, uint64_t *host_ns,
+			    struct mvx_regs *regs)
+{
+	if (id == M_IRQ)
+		return run_irq(b, exits, host_ns, regs);
+	return run_to_hlt(b, metrics[id].exit_reason, exits, host_ns, regs);
+}
+
 static uint64_t metric_iters(const struct options *o, enum metric_id id)
 {
 	if (id == M_CPU)
@@ -412,11 +512,11 @@ static int measure_once(const struct options *o, enum metric_id id,
 	/* Warm-up: fault in code, stack and page tables; no timing. */
 	ret = vcpu_start(&b, warmup);
 	if (!ret)
-		ret = run_to_hlt(&b, m->exit_reason, &exits, &ns, &r);
+		ret = run_metric_guest(&b, id, &exits, &ns, &r);
 	if (!ret)
 		ret = vcpu_start(&b, iters);
 	if (!ret)
-		ret = run_to_hlt(&b, m->exit_reason, &exits, &ns, &r);
+		ret = run_metric_guest(&b, id, &exits, &ns, &r);
 	if (!ret)
 		ret = check_run(id, iters, exits, &r, want_spin);
 	if (!ret && id == M_TOUCH)
@@ -530,9 +630,9 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: minivmx-bench [--device PATH] [--iters N] [--reps N]\n"
 		"                     [--spin N] [--touch-mib N] [--no-huge]\n"
-		"                     [--only pio,cpuid,mmio,cpu,touch]\n"
+		"                     [--only pio,cpuid,mmio,cpu,touch,irq]\n"
 		"  --device PATH   /dev/minivmx (default) or /dev/kvm\n"
-		"  --iters N       exits per run of pio, cpuid, mmio (%d)\n"
+		"  --iters N       exits per run of pio, cpuid, mmio, irq (%d)\n"
 		"  --reps N        fresh-VM repetitions per metric; medians (%d)\n"
 		"  --spin N        iterations of the cpu loop (%d)\n"
 		"  --touch-mib N   guest memory touched by touch (%d)\n"

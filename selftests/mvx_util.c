@@ -355,6 +355,48 @@ int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip)
 	return vcpu_set_regs(vcpu, &regs);
 }
 
+void idt_put_gate(struct tvm *vm, enum guest_mode mode, uint64_t table_gpa,
+		  unsigned int vector, uint64_t handler_gpa)
+{
+	uint64_t lo = (handler_gpa & 0xffff) | (handler_gpa >> 16 & 0xffff) << 48;
+
+	switch (mode) {
+	case MODE_REAL:		/* offset:segment, segment 0 */
+		wr32(vm, table_gpa + 4 * vector, handler_gpa & 0xffff);
+		break;
+	case MODE_PROT16:	/* 16-bit interrupt gate */
+		wr64(vm, table_gpa + 8 * vector,
+		     lo | (uint64_t)SEL_CODE16 << 16 | 0x86ULL << 40);
+		break;
+	case MODE_PROT32:
+	case MODE_PAGED32:	/* 32-bit interrupt gate */
+		wr64(vm, table_gpa + 8 * vector,
+		     lo | (uint64_t)SEL_CODE32 << 16 | 0x8eULL << 40);
+		break;
+	case MODE_LONG:		/* 64-bit interrupt gate, IST 0 */
+		wr64(vm, table_gpa + 16 * vector,
+		     lo | (uint64_t)SEL_CODE64 << 16 | 0x8eULL << 40);
+		wr64(vm, table_gpa + 16 * vector + 8, handler_gpa >> 32);
+		break;
+	}
+}
+
+int vcpu_set_idt(struct tvcpu *vcpu, enum guest_mode mode, uint64_t table_gpa)
+{
+	static const uint16_t limit[] = {
+		[MODE_REAL] = 256 * 4 - 1, [MODE_PROT16] = 256 * 8 - 1,
+		[MODE_PROT32] = 256 * 8 - 1, [MODE_PAGED32] = 256 * 8 - 1,
+		[MODE_LONG] = 256 * 16 - 1,
+	};
+	struct mvx_sregs sr;
+
+	if (vcpu_get_sregs(vcpu, &sr))
+		return -1;
+	sr.idt.base = table_gpa;
+	sr.idt.limit = limit[mode];
+	return vcpu_set_sregs(vcpu, &sr);
+}
+
 int vcpu_run(struct tvcpu *vcpu)
 {
 	return ioctl(vcpu->fd, MVX_RUN, 0);

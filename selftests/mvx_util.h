@@ -116,6 +116,15 @@ bool host_is_amd(void);
 bool host_is_qemu_tcg(void);
 int vcpu_set_mode(struct tvcpu *vcpu, enum guest_mode mode, uint64_t rip);
 int vcpu_run(struct tvcpu *vcpu);
+/*
+ * Interrupt tables for guests in @mode (real: the IVT, 4-byte entries;
+ * 16/32-bit protected: 8-byte interrupt gates; long: 16-byte ones): the
+ * gate of @vector points at @handler_gpa in the mode's flat code segment
+ * (segment 0 in real mode), and the vCPU's IDTR at @table_gpa.
+ */
+void idt_put_gate(struct tvm *vm, enum guest_mode mode, uint64_t table_gpa,
+		  unsigned int vector, uint64_t handler_gpa);
+int vcpu_set_idt(struct tvcpu *vcpu, enum guest_mode mode, uint64_t table_gpa);
 int vcpu_get_regs(struct tvcpu *vcpu, struct mvx_regs *regs);
 int vcpu_set_regs(struct tvcpu *vcpu, struct mvx_regs *regs);
 int vcpu_get_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs);
