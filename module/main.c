@@ -323,7 +323,6 @@ long mvx_check_extension(unsigned long ext)
 	case MVX_CAP_MP_STATE:
 	case MVX_CAP_VCPU_EVENTS:
 	case MVX_CAP_USER_NMI:
-	case MVX_CAP_INTR_SHADOW:
 	case MVX_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case MVX_CAP_JOIN_MEMORY_REGIONS_WORKS:
 		return 1;
