@@ -41,7 +41,7 @@ release = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 		$(1)/include/generated/utsrelease.h 2>/dev/null)
 KVERS := $(foreach d,$(KDIRS),$(call release,$(d)))
 MODULES := $(foreach v,$(KVERS),$(BUILD)/$(v)/minivmx.ko)
-MODULE_SOURCES := Kbuild module uapi
+MODULE_SOURCES := Kbuild VERSION module uapi
 
 # Checked by "make lint".
 LINT_FILES = $(wildcard $(ROOT)/module/*.[ch] $(ROOT)/uapi/*.h)

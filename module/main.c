@@ -488,4 +488,5 @@ module_exit(mvx_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The minivmx developers");
+MODULE_VERSION(MVX_VERSION);
 MODULE_DESCRIPTION("A small hypervisor with a subset of the KVM ABI (VMX and SVM)");
