@@ -210,19 +210,19 @@ $(BUILD)/man/%: $(ROOT)/man/% $(ROOT)/VERSION
 install-modules: $(foreach v,$(KVERS),install-module-$(v))
 
 install: install-modules userspace man
-	install -D -m 0755 userspace/minivmx-run $(DESTDIR)$(BINDIR)/minivmx-run
-	install -D -m 0755 scripts/exit-stats $(DESTDIR)$(BINDIR)/exit-stats
-	install -D -m 0644 uapi/minivmx.h $(DESTDIR)$(INCLUDEDIR)/minivmx.h
+	install -D -m 0755 $(ROOT)/userspace/minivmx-run $(DESTDIR)$(BINDIR)/minivmx-run
+	install -D -m 0755 $(ROOT)/scripts/exit-stats $(DESTDIR)$(BINDIR)/exit-stats
+	install -D -m 0644 $(ROOT)/uapi/minivmx.h $(DESTDIR)$(INCLUDEDIR)/minivmx.h
 	install -D -m 0644 $(BUILD)/man/minivmx-run.1 $(DESTDIR)$(MANDIR)/man1/minivmx-run.1
 	install -D -m 0644 $(BUILD)/man/minivmx.4 $(DESTDIR)$(MANDIR)/man4/minivmx.4
-	install -D -m 0644 dist/60-minivmx.rules $(DESTDIR)$(UDEVRULESDIR)/60-minivmx.rules
+	install -D -m 0644 $(ROOT)/dist/60-minivmx.rules $(DESTDIR)$(UDEVRULESDIR)/60-minivmx.rules
 	@# The modprobe.d file is the administrator's once edited: kept.
 	@f=$(DESTDIR)$(MODPROBEDIR)/minivmx.conf; \
-	if [ -e $$f ] && ! cmp -s dist/minivmx.conf $$f; then \
+	if [ -e $$f ] && ! cmp -s $(ROOT)/dist/minivmx.conf $$f; then \
 		echo "  KEEP    $$f (edited; the example is dist/minivmx.conf)"; \
 	else \
-		echo "install -D -m 0644 dist/minivmx.conf $$f"; \
-		install -D -m 0644 dist/minivmx.conf $$f; \
+		echo "install -D -m 0644 $(ROOT)/dist/minivmx.conf $$f"; \
+		install -D -m 0644 $(ROOT)/dist/minivmx.conf $$f; \
 	fi
 ifeq ($(DESTDIR),)
 	-@udevadm control --reload-rules 2>/dev/null || true
@@ -244,7 +244,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man4/minivmx.4 \
 		$(DESTDIR)$(UDEVRULESDIR)/60-minivmx.rules
 	@f=$(DESTDIR)$(MODPROBEDIR)/minivmx.conf; \
-	if [ -e $$f ] && ! cmp -s dist/minivmx.conf $$f; then \
+	if [ -e $$f ] && ! cmp -s $(ROOT)/dist/minivmx.conf $$f; then \
 		echo "  KEEP    $$f (edited)"; \
 	else \
 		echo "rm -f $$f"; rm -f $$f; \
