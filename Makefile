@@ -225,7 +225,9 @@ install: install-modules userspace man
 		install -D -m 0644 $(ROOT)/dist/minivmx.conf $$f; \
 	fi
 ifeq ($(DESTDIR),)
-	-@udevadm control --reload-rules 2>/dev/null || true
+	@# A running udev takes the rule now, and applies it to a loaded module.
+	-@udevadm control --reload-rules 2>/dev/null && \
+		udevadm trigger --subsystem-match=minivmx 2>/dev/null || true
 endif
 
 # Every minivmx.ko make install put in updates/ (not DKMS's updates/dkms/),
