@@ -389,6 +389,15 @@ static const struct device_type mvx_dev_type = {
 	.devnode = mvx_devnode,
 };
 
+/*
+ * Only a device with a class (or bus) sends uevents, so without one udev
+ * never hears of /dev/minivmx and its rule (group kvm, 0660) cannot apply;
+ * devtmpfs creates the node either way.
+ */
+static struct class mvx_class = {
+	.name = "minivmx",
+};
+
 static dev_t mvx_devt;
 static struct cdev mvx_cdev;
 static struct device mvx_device;
@@ -401,9 +410,12 @@ static int mvx_device_register(void)
 {
 	int ret;
 
-	ret = alloc_chrdev_region(&mvx_devt, 0, 1, "minivmx");
+	ret = class_register(&mvx_class);
 	if (ret)
 		return ret;
+	ret = alloc_chrdev_region(&mvx_devt, 0, 1, "minivmx");
+	if (ret)
+		goto err_class;
 
 	cdev_init(&mvx_cdev, &mvx_dev_fops);
 	mvx_cdev.owner = THIS_MODULE;
@@ -411,6 +423,7 @@ static int mvx_device_register(void)
 	device_initialize(&mvx_device);
 	mvx_device.devt = mvx_devt;
 	mvx_device.type = &mvx_dev_type;
+	mvx_device.class = &mvx_class;
 	mvx_device.release = mvx_device_release;
 	ret = dev_set_name(&mvx_device, "minivmx");
 	if (ret)
@@ -424,6 +437,8 @@ static int mvx_device_register(void)
 err_put:
 	put_device(&mvx_device);
 	unregister_chrdev_region(mvx_devt, 1);
+err_class:
+	class_unregister(&mvx_class);
 	return ret;
 }
 
@@ -432,6 +447,7 @@ static void mvx_device_unregister(void)
 	cdev_device_del(&mvx_cdev, &mvx_device);
 	put_device(&mvx_device);
 	unregister_chrdev_region(mvx_devt, 1);
+	class_unregister(&mvx_class);
 }
 
 static const struct mvx_backend *mvx_pick_backend(void)
@@ -493,4 +509,5 @@ module_exit(mvx_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The minivmx developers");
+MODULE_VERSION(MVX_VERSION);
 MODULE_DESCRIPTION("A small hypervisor with a subset of the KVM ABI (VMX and SVM)");

@@ -23,6 +23,10 @@ int main(int argc, char **argv)
 		options_usage(stdout);
 		return 0;
 	}
+	if (opt.version) {
+		printf("minivmx-run %s\n", MVX_VERSION);
+		return 0;
+	}
 	if (machine_prepare(&m, &opt, err, sizeof(err)) ||
 	    machine_create(&m, err, sizeof(err))) {
 		fprintf(stderr, "minivmx-run: %s\n", err);

@@ -30,6 +30,7 @@ void options_usage(FILE *f)
 "  --entry ADDR      start address (default: --load, or the ELF entry)\n"
 "  --stats           print exit counts and guest time on stderr at the end\n"
 "  --help            this text\n"
+"  --version         print the version of minivmx-run and exit\n"
 "\n"
 "Guest ABI: at entry RSI = vCPU id; RSP = 0x80000 - 0x1000 * id (SP =\n"
 "0x7c00 - 0x200 * id in real mode). Protected and long mode use a flat GDT\n"
@@ -103,7 +104,7 @@ static int parse_mode(const char *s, enum boot_mode *mode)
 }
 
 enum { OPT_DEVICE = 256, OPT_MEM, OPT_CPUS, OPT_FIRMWARE, OPT_KERNEL,
-	OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_STATS, OPT_HELP };
+	OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_STATS, OPT_HELP, OPT_VERSION };
 
 static const struct option long_opts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
@@ -116,6 +117,7 @@ static const struct option long_opts[] = {
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -222,8 +224,9 @@ int options_parse(struct options *opt, int argc, char **argv,
 					argv[optind - 1]);
 			return -1;
 		}
-		if (c == OPT_HELP) {
-			opt->help = 1;
+		if (c == OPT_HELP || c == OPT_VERSION) {
+			opt->help = c == OPT_HELP;
+			opt->version = c == OPT_VERSION;
 			return 0;
 		}
 		if (apply_option(opt, c, optarg, err, errlen))

@@ -33,11 +33,12 @@ struct options {
 	int entry_set;
 	int stats;
 	int help;
+	int version;
 };
 
 /*
  * Parse argv into opt.  Returns 0, or -1 with a one-line reason in err.
- * --help sets opt->help and stops parsing.
+ * --help sets opt->help, --version opt->version; either stops parsing.
  */
 int options_parse(struct options *opt, int argc, char **argv,
 		  char *err, size_t errlen);

@@ -73,6 +73,18 @@ START_TEST(test_help)
 }
 END_TEST
 
+START_TEST(test_version)
+{
+	ck_assert_int_eq(PARSE("--version"), 0);
+	ck_assert_int_eq(opt.version, 1);
+	ck_assert_int_eq(opt.help, 0);
+	ck_assert_int_eq(PARSE("--version", "--bogus"), 0);
+	ck_assert_int_eq(opt.version, 1);
+	ck_assert_int_eq(PARSE("guest.bin"), 0);
+	ck_assert_int_eq(opt.version, 0);
+}
+END_TEST
+
 START_TEST(test_sizes)
 {
 	uint64_t v;
@@ -147,6 +159,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_all_options);
 	tcase_add_test(tc, test_help);
+	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_bad_command_lines);
