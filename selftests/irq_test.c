@@ -309,7 +309,7 @@ GUEST_CODE(win,
 	"iret\n"
 	"win_bad: out %al, $0xee\n"
 	"hlt\n");
-extern const unsigned char win_after_mmio[],
+extern const unsigned char win_shadow[], win_after_mmio[],
 	win_handler[], win_bad[];
 
 static int mmio_read_exit(struct tvcpu *vcpu)
@@ -323,22 +323,48 @@ static int mmio_read_exit(struct tvcpu *vcpu)
 	return 1;
 }
 
+/*
+ * QEMU's TCG before 9.1 ignores the VMCB interrupt shadow at VMRUN: when a
+ * host interrupt exits the guest right after its STI, the next entry opens
+ * the window inside the shadow, under KVM as under minivmx.  Real CPUs and
+ * Bochs keep the shadow.  Seen as the window opening at the instruction
+ * after STI; such a run is started over (at most twice), so a hypervisor
+ * that always opens the window there still fails.
+ */
+static bool qemu_shadow_quirk(struct tvcpu *vcpu)
+{
+	return vcpu->run->exit_reason == MVX_EXIT_IRQ_WINDOW_OPEN &&
+	       get_rip(vcpu) == OFF(win, win_shadow);
+}
+
 TEST_F(irq, window_cli_sti)
 {
 	struct mvx_vcpu_events ev;
 	struct mvx_regs regs;
-	int i;
+	int i, attempt;
 
-	SETUP(MODE_PROT32, win);
-	self->vcpu.run->request_interrupt_window = 1;
-	/* IF=0: the window never opens. */
-	for (i = 0; i < 5; i++) {
-		ASSERT_OUT(PORT_CLI);
-		EXPECT_READY(0, 0);
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (attempt) {
+			TH_LOG("window opened inside STI's shadow (QEMU TCG quirk?): again");
+			vcpu_close(&self->vcpu);
+			vm_destroy(&self->vm);
+			ASSERT_SETUP(&self->vm, &self->vcpu);
+		}
+		SETUP(MODE_PROT32, win);
+		self->vcpu.run->request_interrupt_window = 1;
+		/* IF=0: the window never opens. */
+		for (i = 0; i < 5; i++) {
+			ASSERT_OUT(PORT_CLI);
+			EXPECT_READY(0, 0);
+		}
+		wr32(&self->vm, FLAG_GPA, 1);
+		ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_RUN, 0));
+		if (!qemu_shadow_quirk(&self->vcpu))
+			break;
 	}
-	wr32(&self->vm, FLAG_GPA, 1);
 	/* STI's shadow: IF=1 but not ready, and the shadow says STI. */
-	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_MMIO);
+	EXPECT_EQ(MVX_EXIT_MMIO, self->vcpu.run->exit_reason)
+		TH_LOG("%s", describe_exit(&self->vcpu));
 	ASSERT_TRUE(mmio_read_exit(&self->vcpu)) TH_LOG("%s", describe_exit(&self->vcpu));
 	EXPECT_READY(0, 1);
 	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
@@ -1072,7 +1098,12 @@ TEST_F(irq, mp_state_halted)
 	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_NMI, 0));
 	ASSERT_OUT(PORT_HANDLER);
 	EXPECT_EQ(2, rd32(&self->vm, COUNT_GPA));
-	EXPECT_EQ(OFF(inj32, inj32_loop), rd32(&self->vm, RET_GPA));
+	/*
+	 * The OUT to PORT_IDLE before it exited at inj32_loop; setting the
+	 * same RIP keeps its completion (as on KVM), so RUN finishes the OUT
+	 * first and the NMI comes right after it.
+	 */
+	EXPECT_EQ(OFF(inj32, inj32_after_out), rd32(&self->vm, RET_GPA));
 	EXPECT_EQ(MVX_MP_STATE_RUNNABLE, get_mp(&self->vcpu));
 }
 
