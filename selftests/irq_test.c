@@ -1307,6 +1307,13 @@ TEST_F(irq, immediate_exit)
  * ready and asks for the window when not.  Both sides count; nothing may
  * be lost or doubled.  (With one tick at a time, each kick waits for the
  * emulated PC's scheduler tick: 80 s in the QEMU cell.)
+ *
+ * QEMU's TCG (7.2 at least, as its svm_helper.c reads) delivers an
+ * EVENTINJ interrupt at VMRUN but leaves its vector in exception_index; a
+ * kick of its vCPU thread before the next #VMEXIT delivers that vector a
+ * second time, inside the handler.  The trace then shows the second handler run with no injection
+ * before it.  Such an acknowledgement, one that no injection is waiting
+ * for, is tolerated (and counted) on TCG only; anywhere else it fails.
  */
 GUEST_CODE(timer,
 	".code32\n"
@@ -1371,7 +1378,8 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 			    .run = self->vcpu.run, .count = 10000 };
 	struct mvx_run *run = self->vcpu.run;
 	const char *env = getenv("IRQ_TIMER_COUNT");
-	uint32_t acks = 0, kicks = 0, windows = 0, idle = 0;
+	uint32_t acks = 0, kicks = 0, windows = 0, idle = 0, doubled = 0;
+	bool tcg = host_is_qemu_tcg();
 	uint64_t t0;
 	pthread_t th;
 
@@ -1382,7 +1390,7 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 	ASSERT_EQ(0, sem_init(&t.room, 0, TICKS_AHEAD));
 	t0 = now_ns();
 	ASSERT_EQ(0, pthread_create(&th, NULL, tick, &t));
-	while (acks < t.count) {
+	while (acks - doubled < t.count) {
 		uint32_t pending = __atomic_load_n(&t.ticks, __ATOMIC_ACQUIRE) -
 				   t.injected;
 
@@ -1412,6 +1420,13 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 			TH_LOG("%s", describe_exit(&self->vcpu));
 		ASSERT_EQ(PORT_HANDLER, run->io.port)
 			TH_LOG("%s", describe_exit(&self->vcpu));
+		/* Nothing injected is unacknowledged: a second delivery. */
+		if (acks - doubled == t.injected) {
+			ASSERT_TRUE(tcg)
+				TH_LOG("handler ran again: %u acks for %u injections",
+				       acks + 1 - doubled, t.injected);
+			doubled++;
+		}
 		acks++;
 		idle = 0;
 		ASSERT_EQ(acks, rd32(&self->vm, COUNT_GPA));
@@ -1427,10 +1442,13 @@ TEST_F_TIMEOUT(irq, timer_loop, 300)
 		TH_LOG("%s", describe_exit(&self->vcpu));
 	TH_LOG("%u interrupts in %.2f s: %u kicks, %u window exits",
 	       t.count, (now_ns() - t0) / 1e9, kicks, windows);
+	if (doubled)
+		TH_LOG("QEMU TCG delivered %u of them twice (its EVENTINJ quirk)",
+		       doubled);
 	EXPECT_EQ(t.count, t.ticks);
 	EXPECT_EQ(t.count, t.injected);
-	EXPECT_EQ(t.count, acks);
-	EXPECT_EQ(t.count, rd32(&self->vm, COUNT_GPA));
+	EXPECT_EQ(t.count, acks - doubled);
+	EXPECT_EQ(t.count + doubled, rd32(&self->vm, COUNT_GPA));
 }
 
 TEST_HARNESS_MAIN
