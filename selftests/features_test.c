@@ -430,7 +430,13 @@ TEST_F(dr, guest_values_survive_exits)
 	}
 }
 
-/* An execution breakpoint on the guest's own code: #DB in the guest. */
+/*
+ * An execution breakpoint on the guest's own code: #DB in the guest.
+ * Then the guest disarms it: QEMU's TCG keeps the breakpoints an SVM guest
+ * armed in DR7 after #VMEXIT (its list follows DR7 writes, not VMRUN and
+ * #VMEXIT), and later guests in the same PC, KVM's too, would take this
+ * one's address as a #DB of their own.
+ */
 GUEST_CODE(dr_exec_bp,
 	".code64\n"
 	"lea 1f(%rip), %rax\n"
@@ -439,10 +445,15 @@ GUEST_CODE(dr_exec_bp,
 	"mov %rax, %dr7\n"
 	"nop\n"
 	"1: nop\n"
+	"hlt\n"
+	"dr_exec_bp_disarm: mov $0x400, %eax\n"
+	"mov %rax, %dr7\n"
 	"hlt\n");
+extern const unsigned char dr_exec_bp_disarm[];
 
 TEST_F(dr, breakpoint_fires_in_guest)
 {
+	struct mvx_regs regs;
 	char buf[64];
 
 	guest_load(&self->vm, CODE_GPA, dr_exec_bp_start, dr_exec_bp_end);
@@ -454,6 +465,10 @@ TEST_F(dr, breakpoint_fires_in_guest)
 		       outcome(&self->vcpu, buf, sizeof(buf)));
 	EXPECT_EQ(FAULT_PORT, self->vcpu.run->io.port);
 	EXPECT_EQ(1, *(uint8_t *)pio_data(&self->vcpu));
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
+	regs.rip = CODE_GPA + (dr_exec_bp_disarm - dr_exec_bp_start);
+	ASSERT_EQ(0, vcpu_set_regs(&self->vcpu, &regs));
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
 }
 
 /* ---------------------------------------------------------- SVM parity */
