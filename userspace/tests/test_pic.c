@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The 8259A pair, programmed through its ports as Linux and a BIOS do. */
 #include <errno.h>
+#include <pthread.h>
 
 #include "devices.h"
 #include "tests.h"
@@ -675,6 +676,94 @@ START_TEST(test_callback_once_per_rising_intr)
 }
 END_TEST
 
+static int intr_seen_by_callback;
+
+/* What a runner's kick may do: look at the PIC again, from the callback. */
+static void look_again(void *opaque)
+{
+	struct pic *p = opaque;
+
+	intr_seen_by_callback = pic_has_interrupt(p);
+}
+
+START_TEST(test_callback_may_call_back)
+{
+	init_linux(0);
+	intr_seen_by_callback = 0;
+	pic_set_intr_callback(&pic, look_again, &pic);
+	pic_set_irq(&pic, 12, 1);	/* would deadlock under the lock */
+	ck_assert_int_eq(intr_seen_by_callback, 1);
+}
+END_TEST
+
+#define STRESS_PULSES	2000
+
+static void *pulse_line(void *arg)
+{
+	unsigned int line = (uintptr_t)arg;
+	int i;
+
+	for (i = 0; i < STRESS_PULSES; i++) {
+		pic_set_irq(&pic, line, 1);
+		pic_set_irq(&pic, line, 0);
+	}
+	return NULL;
+}
+
+/* One INTA and the EOIs Linux would send; returns the IRQ, or -1. */
+static int service_one(void)
+{
+	uint8_t vector = pic_acknowledge(&pic);
+	int irq = vector - 0x30;
+
+	ck_assert_uint_ge(vector, 0x30);
+	ck_assert_uint_le(vector, 0x3f);
+	if (irq >= 8)
+		out(S_CMD, OCW2_EOI);
+	if (irq != 7 && irq != 15)
+		out(M_CMD, OCW2_EOI);
+	else if (irq == 15)
+		out(M_CMD, OCW2_SEOI(2));
+	return irq == 7 || irq == 15 ? -1 : irq;
+}
+
+START_TEST(test_concurrent_devices)
+{
+	static const unsigned int lines[] = { 0, 4, 10, 14 };
+	pthread_t threads[4];
+	unsigned int served[16] = { 0 };
+	unsigned int i;
+	int irq;
+
+	init_linux(0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&threads[i], NULL, pulse_line,
+						(void *)(uintptr_t)lines[i]),
+				 0);
+	for (i = 0; i < 20000; i++) {
+		irq = pic_has_interrupt(&pic) ? service_one() : -1;
+		if (irq >= 0)
+			served[irq]++;
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(threads[i], NULL);
+	while (pic_has_interrupt(&pic)) {
+		irq = service_one();
+		if (irq >= 0)
+			served[irq]++;
+	}
+	/* Every line got through, nothing else did, nothing is left. */
+	for (i = 0; i < 16; i++) {
+		if (i == 0 || i == 4 || i == 10 || i == 14)
+			ck_assert_uint_ge(served[i], 1);
+		else
+			ck_assert_uint_eq(served[i], 0);
+	}
+	ck_assert_uint_eq(isr(M_CMD) | isr(S_CMD), 0x00);
+	ck_assert_uint_eq(irr(S_CMD), 0x00);
+}
+END_TEST
+
 START_TEST(test_bad_lines_are_ignored)
 {
 	init_linux(0);
@@ -731,6 +820,8 @@ Suite *pic_suite(void)
 	tcase_add_test(tc, test_special_mask_mode);
 	tcase_add_test(tc, test_special_fully_nested);
 	tcase_add_test(tc, test_callback_once_per_rising_intr);
+	tcase_add_test(tc, test_callback_may_call_back);
+	tcase_add_test(tc, test_concurrent_devices);
 	tcase_add_test(tc, test_bad_lines_are_ignored);
 	tcase_add_test(tc, test_attach_claims_ports);
 	suite_add_tcase(s, tc);
