@@ -8,6 +8,9 @@
  *             0xE9         debug console               debugcon.c
  *             0xF4         exit device (status N)      exitdev.c
  *             0x70-0x71    CMOS / RTC                  cmos.c
+ *             0x20-0x21    8259A PIC master            pic.c
+ *             0xA0-0xA1    8259A PIC slave (on IR2)    pic.c
+ *             0x4D0-0x4D1  ELCR, edge/level per IRQ    pic.c
  *             0x60, 0x64   keyboard controller (reset) reset.c
  *             0x92         fast A20 / reset (bit 0)    reset.c
  *             0xCF9        reset control register      reset.c
@@ -91,5 +94,47 @@ struct scratch {
 };
 void scratch_init(struct scratch *s);
 int scratch_attach(struct scratch *s, struct bus *mmio);
+
+/*
+ * 8259A PIC pair: master at 0x20, slave at 0xA0 cascaded on master IR2,
+ * ELCR at 0x4D0.  Lines are IRQ 0-15; how a runner delivers is in pic.c.
+ */
+#define PIC_MASTER_PORT	0x20
+#define PIC_SLAVE_PORT	0xa0
+#define PIC_ELCR_PORT	0x4d0
+#define PIC_CASCADE_IR	2
+
+struct pic_chip {
+	uint8_t irr, isr, imr;
+	uint8_t input;		/* current level of each IR input */
+	uint8_t elcr;		/* 1 = level-triggered */
+	uint8_t elcr_writable;
+	uint8_t vector_base;	/* ICW2 & 0xf8 */
+	uint8_t icw3;
+	uint8_t icw_next;	/* ICW expected on the data port, 0: none */
+	uint8_t icw4_wanted, single, ltim;
+	uint8_t aeoi, rotate_on_aeoi, sfnm;
+	uint8_t special_mask, read_isr, poll;
+	uint8_t lowest;		/* lowest-priority IR; 7: IR0 highest */
+};
+
+struct pic {
+	pthread_mutex_t lock;
+	struct pic_chip master, slave;
+	int intr;		/* INTR output to the CPU */
+	void (*intr_raised)(void *opaque);
+	void *intr_opaque;
+};
+
+void pic_init(struct pic *pic);
+int pic_attach(struct pic *pic, struct bus *pio);
+/* fn(opaque) runs, outside the lock, each time INTR goes from 0 to 1. */
+void pic_set_intr_callback(struct pic *pic, void (*fn)(void *opaque),
+			   void *opaque);
+/* line 0-15 except 2 (the cascade); others are ignored. */
+void pic_set_irq(struct pic *pic, unsigned int line, int level);
+int pic_has_interrupt(struct pic *pic);
+/* The INTA cycle: the vector to inject (a spurious one if nothing). */
+uint8_t pic_acknowledge(struct pic *pic);
 
 #endif /* MVX_DEVICES_H */

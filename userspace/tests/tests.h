@@ -13,5 +13,6 @@ Suite *options_suite(void);
 Suite *machine_suite(void);
 Suite *stats_suite(void);
 Suite *lib_suite(void);
+Suite *pic_suite(void);
 
 #endif /* MVX_TESTS_H */
