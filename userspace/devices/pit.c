@@ -22,7 +22,8 @@
  *	pit_update(pit);
  * pit_update() raises the line for the rising edge of OUT 0 that is due
  * (lowering it first if it is still high, so an edge-triggered PIC sees an
- * edge), then leaves it at OUT 0's level.  A timer thread that fell behind
+ * edge), and lowers it when OUT 0 is low; it never raises it otherwise, so
+ * an early or extra call makes no interrupt.  A timer thread that fell behind
  * gets one edge for all the periods it missed, not one per period.  The
  * IRQ 0 function is called with the PIT's lock held, so it must not call
  * back into the PIT; the reprogram function is called without it.
@@ -540,6 +541,8 @@ void pit_update(struct pit *p)
 	}
 	if (k > p->irq0_ticks)
 		p->irq0_ticks = k;
-	set_irq0(p, out_at(c, k));
+	/* Follow OUT down, never up: the line rises only for an edge. */
+	if (!out_at(c, k))
+		set_irq0(p, 0);
 	pthread_mutex_unlock(&p->lock);
 }

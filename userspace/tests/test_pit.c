@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The 8254 PIT through its ports, on a clock the tests move by hand. */
+#include <time.h>
+
 #include "devices.h"
 #include "tests.h"
 
@@ -191,6 +193,32 @@ START_TEST(test_mode3_square_wave_levels)
 }
 END_TEST
 
+START_TEST(test_modes_4_and_5_strobe)
+{
+	/* Mode 4: OUT low for the one clock at count 0, from the write. */
+	program(0, 4, 20);
+	at_tick(19);
+	ck_assert_int_eq(out(0), 1);
+	at_tick(20);
+	ck_assert_int_eq(out(0), 0);
+	ck_assert_uint_eq(latched_count(0), 0);
+	at_tick(21);
+	ck_assert_int_eq(out(0), 1);
+
+	/* Mode 5: the same, from a rising gate (counter 2, port 0x61). */
+	program(2, 5, 20);
+	at_tick(100);
+	ck_assert_uint_eq(latched_count(2), 20);	/* not triggered */
+	new_epoch();
+	outb(PORT61, 0x01);
+	at_tick(20);
+	ck_assert_uint_eq(inb(PORT61) & 0x20, 0);
+	at_tick(21);
+	ck_assert_uint_eq(inb(PORT61) & 0x20, 0x20);
+	ck_assert_uint_eq(status(2) & 0x0e, 5 << 1);
+}
+END_TEST
+
 START_TEST(test_latch_freezes_value_while_counter_runs)
 {
 	program(0, 2, 1000);
@@ -365,8 +393,14 @@ START_TEST(test_irq0_periodic_one_edge_per_period)
 	uint64_t next;
 
 	ck_assert_uint_eq(pit_next_event_ns(&pit), UINT64_MAX);
+	pit_update(&pit);		/* nothing programmed: no edge */
+	outb(CTRL, 0x34);
+	pit_update(&pit);		/* OUT high, but no count yet */
+	ck_assert_uint_eq(edges, 0);
+	ck_assert_int_eq(line, 0);
+	ck_assert_uint_eq(reprograms, 1);
 	program(0, 2, 1193);		/* about 1 ms */
-	ck_assert_uint_eq(reprograms, 3);	/* control word and 2 bytes */
+	ck_assert_uint_eq(reprograms, 4);	/* control words and bytes */
 	next = pit_next_event_ns(&pit);
 	ck_assert_uint_eq(next, tick_time(1193));
 	fake_now = next - 1;
@@ -392,7 +426,7 @@ START_TEST(test_irq0_periodic_one_edge_per_period)
 	/* Counter 2 and latches do not concern the timer thread. */
 	program(2, 3, 100);
 	outb(CTRL, 0x00);
-	ck_assert_uint_eq(reprograms, 3);
+	ck_assert_uint_eq(reprograms, 4);
 }
 END_TEST
 
@@ -436,6 +470,83 @@ START_TEST(test_irq0_oneshot_fires_once)
 }
 END_TEST
 
+/* Without a clock of its own, the PIT counts CLOCK_MONOTONIC time. */
+START_TEST(test_default_clock_is_host_time)
+{
+	static struct pit host;
+	struct timespec t0, t1;
+	uint64_t ns;
+	int out2;
+
+	bus_init(&pio, "pio");
+	pit_init(&host, NULL, NULL);
+	ck_assert_int_eq(pit_attach(&host, &pio), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	outb(PORT61, 0x01);
+	program(2, 0, 1193);		/* 1 ms */
+	do {
+		out2 = inb(PORT61) & 0x20;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+		     t1.tv_nsec - t0.tv_nsec;
+		ck_assert_uint_lt(ns, 10000000000ULL);
+	} while (!out2);
+	ck_assert_uint_ge(ns, 999000);
+}
+END_TEST
+
+static unsigned int host_edges;
+static int timer_done;
+
+static void count_host_edges(void *opaque, int level)
+{
+	(void)opaque;
+	if (level)
+		__atomic_add_fetch(&host_edges, 1, __ATOMIC_RELAXED);
+}
+
+/* A runner's timer thread: sleep until the next event, update, again. */
+static void *timer_thread(void *arg)
+{
+	struct pit *p = arg;
+	uint64_t t = pit_next_event_ns(p), end = t + 20000000;
+	struct timespec ts;
+
+	while (t <= end) {
+		ts.tv_sec = t / 1000000000ULL;
+		ts.tv_nsec = t % 1000000000ULL;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		pit_update(p);
+		t = pit_next_event_ns(p);
+	}
+	__atomic_store_n(&timer_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(test_timer_thread_on_host_clock)
+{
+	static struct pit host;
+	pthread_t thread;
+	unsigned int n;
+
+	bus_init(&pio, "pio");
+	pit_init(&host, NULL, NULL);
+	ck_assert_int_eq(pit_attach(&host, &pio), 0);
+	pit_connect_irq0(&host, count_host_edges, NULL);
+	host_edges = 0;
+	timer_done = 0;
+	program(0, 2, 1193);		/* 1 ms: about 20 edges in 20 ms */
+	ck_assert_int_eq(pthread_create(&thread, NULL, timer_thread, &host), 0);
+	while (!__atomic_load_n(&timer_done, __ATOMIC_ACQUIRE))
+		ck_assert_uint_le(latched_count(0), 1193);	/* guest reads */
+	pthread_join(thread, NULL);
+	/* At most one per period, and some even on a busy host. */
+	n = __atomic_load_n(&host_edges, __ATOMIC_RELAXED);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 21);
+}
+END_TEST
+
 START_TEST(test_shares_ports_with_reset_device)
 {
 	struct resetdev r;
@@ -458,6 +569,7 @@ Suite *pit_suite(void)
 	tcase_add_test(tc, test_mode0_counts_down_out_rises_at_terminal_count);
 	tcase_add_test(tc, test_mode2_reloads_every_period);
 	tcase_add_test(tc, test_mode3_square_wave_levels);
+	tcase_add_test(tc, test_modes_4_and_5_strobe);
 	tcase_add_test(tc, test_latch_freezes_value_while_counter_runs);
 	tcase_add_test(tc, test_read_back_status_and_count);
 	tcase_add_test(tc, test_access_modes_lsb_msb_word);
@@ -466,6 +578,8 @@ Suite *pit_suite(void)
 	tcase_add_test(tc, test_irq0_periodic_one_edge_per_period);
 	tcase_add_test(tc, test_irq0_square_wave_follows_out);
 	tcase_add_test(tc, test_irq0_oneshot_fires_once);
+	tcase_add_test(tc, test_default_clock_is_host_time);
+	tcase_add_test(tc, test_timer_thread_on_host_clock);
 	tcase_add_test(tc, test_shares_ports_with_reset_device);
 	suite_add_tcase(s, tc);
 	return s;
