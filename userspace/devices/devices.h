@@ -11,6 +11,8 @@
  *             0x20-0x21    8259A PIC master            pic.c
  *             0xA0-0xA1    8259A PIC slave (on IR2)    pic.c
  *             0x4D0-0x4D1  ELCR, edge/level per IRQ    pic.c
+ *             0x40-0x43    8254 PIT                    pit.c
+ *             0x61         port B: PIT gate 2, OUT 2   pit.c
  *             0x60, 0x64   keyboard controller (reset) reset.c
  *             0x92         fast A20 / reset (bit 0)    reset.c
  *             0xCF9        reset control register      reset.c
@@ -72,6 +74,64 @@ struct cmos {
 /* ram_below_4g/above_4g: guest RAM in bytes, as firmware should see it. */
 void cmos_init(struct cmos *c, uint64_t ram_below_4g, uint64_t ram_above_4g);
 int cmos_attach(struct cmos *c, struct bus *pio);
+
+/*
+ * 8254 PIT: counters 0-2 at 0x40-0x42, control word at 0x43, counter 2's
+ * gate and OUT in port 0x61.  Time comes from clock_ns (NULL: the host's
+ * CLOCK_MONOTONIC); counter 0 drives IRQ 0 through pit_connect_irq0 when a
+ * timer thread calls pit_update at pit_next_event_ns (see pit.c).
+ */
+#define PIT_BASE_PORT	0x40
+#define PIT_PORT61	0x61
+#define PIT_HZ		1193182ULL
+#define PIT_CHANNELS	3
+
+struct pit_channel {
+	uint8_t mode;		/* 0-5 */
+	uint8_t access;		/* 1 LSB, 2 MSB, 3 LSB then MSB */
+	uint8_t gate;
+	uint8_t loaded;		/* a whole count was written */
+	uint8_t triggered;	/* modes 1, 5: the gate rose since */
+	uint8_t running;	/* counting since run_start_ns */
+	uint8_t null_count;	/* count written, not yet counting */
+	uint8_t write_msb;	/* LSB then MSB: the next write is the MSB */
+	uint8_t write_lsb;
+	uint8_t read_msb;	/* LSB then MSB: the next read is the MSB */
+	uint8_t count_latched;
+	uint8_t status_latched;
+	uint8_t status;
+	uint16_t latch;
+	uint32_t reload;	/* 1..65536 */
+	uint64_t run_start_ns;
+	uint64_t counted;	/* input clocks counted before run_start_ns */
+};
+
+struct pit {
+	pthread_mutex_t lock;
+	struct pit_channel ch[PIT_CHANNELS];
+	uint8_t port61;
+	uint64_t (*clock_ns)(void *opaque);
+	void *clock_opaque;
+	void (*irq0)(void *opaque, int level);
+	void *irq0_opaque;
+	int irq0_level;
+	uint64_t irq0_ticks;	/* counter 0's edges up to here delivered */
+	void (*reprogrammed)(void *opaque);
+	void *reprogrammed_opaque;
+};
+
+void pit_init(struct pit *p, uint64_t (*clock_ns)(void *opaque),
+	      void *clock_opaque);
+int pit_attach(struct pit *p, struct bus *pio);
+/* set_level is called with the PIT's lock held: no calls into the PIT. */
+void pit_connect_irq0(struct pit *p, void (*set_level)(void *opaque, int level),
+		      void *opaque);
+/* fn runs (without the lock) when the guest reprograms counter 0. */
+void pit_on_reprogram(struct pit *p, void (*fn)(void *opaque), void *opaque);
+/* Absolute clock_ns time of counter 0's next rising OUT, or UINT64_MAX. */
+uint64_t pit_next_event_ns(struct pit *p);
+/* Deliver the IRQ 0 edge that is due (one, however late). */
+void pit_update(struct pit *p);
 
 /* Reset sources: 0xCF9 bit 2, keyboard controller command 0xFE, 0x92 bit 0. */
 struct resetdev {

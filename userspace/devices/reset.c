@@ -55,12 +55,24 @@ static uint64_t kbc_read(void *opaque, uint64_t off, unsigned int size)
 	return 0;
 }
 
-static void kbc_write(void *opaque, uint64_t off, unsigned int size,
-		      uint64_t val)
+/* Data port 0x60: writes are dropped. */
+static void kbc_data_write(void *opaque, uint64_t off, unsigned int size,
+			   uint64_t val)
 {
 	(void)opaque;
+	(void)off;
 	(void)size;
-	if (off == 4 && (val & 0xff) == KBC_CMD_RESET)
+	(void)val;
+}
+
+/* Command port 0x64. */
+static void kbc_cmd_write(void *opaque, uint64_t off, unsigned int size,
+			  uint64_t val)
+{
+	(void)opaque;
+	(void)off;
+	(void)size;
+	if ((val & 0xff) == KBC_CMD_RESET)
 		runctl_request_stop(0, "guest reset through the keyboard controller");
 }
 
@@ -87,15 +99,22 @@ static void p92_write(void *opaque, uint64_t off, unsigned int size,
 }
 
 static const struct bus_ops cf9_ops = { .read = cf9_read, .write = cf9_write };
-static const struct bus_ops kbc_ops = { .read = kbc_read, .write = kbc_write };
+static const struct bus_ops kbc_data_ops = {
+	.read = kbc_read, .write = kbc_data_write
+};
+static const struct bus_ops kbc_cmd_ops = {
+	.read = kbc_read, .write = kbc_cmd_write
+};
 static const struct bus_ops p92_ops = { .read = p92_read, .write = p92_write };
 
 int resetdev_attach(struct resetdev *r, struct bus *pio)
 {
 	int ret;
 
-	/* 0x60-0x64 as one range: 0x61 (speaker) and 0x62-0x63 read as 0. */
-	ret = bus_register(pio, 0x60, 5, "kbc", &kbc_ops, r);
+	/* Two single ports: 0x61 belongs to the PIT (pit.c). */
+	ret = bus_register(pio, 0x60, 1, "kbc", &kbc_data_ops, r);
+	if (!ret)
+		ret = bus_register(pio, 0x64, 1, "kbc", &kbc_cmd_ops, r);
 	if (!ret)
 		ret = bus_register(pio, 0x92, 1, "port92", &p92_ops, r);
 	if (!ret)

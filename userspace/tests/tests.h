@@ -8,6 +8,7 @@
 Suite *bus_suite(void);
 Suite *uart_suite(void);
 Suite *devices_suite(void);
+Suite *pit_suite(void);
 Suite *loader_suite(void);
 Suite *options_suite(void);
 Suite *machine_suite(void);
