@@ -9,6 +9,7 @@ Suite *bus_suite(void);
 Suite *uart_suite(void);
 Suite *devices_suite(void);
 Suite *loader_suite(void);
+Suite *bzimage_suite(void);
 Suite *options_suite(void);
 Suite *machine_suite(void);
 Suite *stats_suite(void);
