@@ -293,7 +293,7 @@ static uint64_t kernel_footprint_end(const struct bz_info *bi)
 	uint64_t run = kernel_runtime_start(bi);
 	uint64_t end = BZ_KERNEL_GPA + bi->pm_size;
 
-	if (run >= BELOW_4G)
+	if (run < BZ_KERNEL_GPA || run >= BELOW_4G)
 		return 0;
 	if (run + bi->init_size > end)
 		end = run + bi->init_size;
@@ -474,7 +474,7 @@ static int check_kernel_fits(const struct bz_info *bi,
 	l->kernel_end = kernel_footprint_end(bi);
 	if (!l->kernel_end)
 		return set_err(err, errlen,
-			       "bzImage: kernel wants to run at 0x%llx, above 4 GiB",
+			       "bzImage: kernel wants to run at 0x%llx, outside 1 MiB-4 GiB",
 			       (unsigned long long)run);
 	if (!is_free_ram(l->e820, l->nr_e820, BZ_KERNEL_GPA,
 			 l->kernel_end - BZ_KERNEL_GPA))

@@ -376,6 +376,26 @@ START_TEST(test_crafted_loads)
 }
 END_TEST
 
+/* boot.rst's runtime start: aligned up, or pref_address when fixed. */
+START_TEST(test_kernel_window)
+{
+	struct bz_params p = { .mem_size = RAM_SIZE };
+	struct image img = { fake_buf, 0 };
+	struct bz_boot boot;
+	struct fake f = fake_ok;
+
+	f.pref_address = 0x1100000;	/* 17 MiB, aligned up to 18 MiB */
+	ck_assert_int_eq(load_fake(&f, &p, &boot), 0);
+	ck_assert_uint_eq(boot.kernel_end, 0x1200000 + 0x800000);
+
+	f.pref_address = 0x3000000;	/* not relocatable: runs there */
+	img.size = make_bzimage(fake_buf, &f);
+	fake_buf[0x234] = 0;
+	ck_assert_int_eq(bzimage_load(&map, &img, &p, &boot, err, sizeof(err)), 0);
+	ck_assert_uint_eq(boot.kernel_end, 0x3000000 + 0x800000);
+}
+END_TEST
+
 START_TEST(test_setup_sects_zero_means_four)
 {
 	struct bz_params p = { .mem_size = RAM_SIZE };
@@ -490,6 +510,17 @@ START_TEST(test_e820_layouts)
 	assert_entry(&t[3], 32 * MIB, MIB, 2);
 	assert_entry(&t[4], 33 * MIB, 31 * MIB, 1);
 
+	/* Ranges given in any order. */
+	r[0] = (struct bz_range){ 32 * MIB, 33 * MIB };
+	r[1] = (struct bz_range){ 8 * MIB, 9 * MIB };
+	n = bz_build_e820(64 * MIB, r, 2, t, BZ_E820_MAX, err, sizeof(err));
+	ck_assert_int_eq(n, 7);
+	assert_entry(&t[2], 0x100000, 7 * MIB, 1);
+	assert_entry(&t[3], 8 * MIB, MIB, 2);
+	assert_entry(&t[4], 9 * MIB, 23 * MIB, 1);
+	assert_entry(&t[5], 32 * MIB, MIB, 2);
+	assert_entry(&t[6], 33 * MIB, 31 * MIB, 1);
+
 	/* Bad input. */
 	r[0] = (struct bz_range){ 0x5000, 0x5000 };
 	ck_assert_int_eq(bz_build_e820(64 * MIB, r, 1, t, BZ_E820_MAX, err,
@@ -575,6 +606,12 @@ START_TEST(test_refuses_kernel_too_big)
 	assert_fake_refused(&f, &p, "kernel does not fit in guest RAM");
 	ck_assert_ptr_nonnull(strstr(err, "--mem is 32 MiB"));
 
+	/* A preferred address out of reach. */
+	f.init_size = 0x800000;
+	f.pref_address = 0x100000000ULL;
+	assert_fake_refused(&f, &p, "outside 1 MiB-4 GiB");
+	f.pref_address = 0x1000000;
+
 	/* A range the runner keeps inside the kernel's window. */
 	f.init_size = 0x800000;
 	p.reserved = &r;
@@ -651,6 +688,10 @@ START_TEST(test_refuses_empty_short_truncated)
 	img.size = 0x100;
 	assert_refused(&img, &p, "too short");
 
+	/* the file ends inside the setup header */
+	img = (struct image){ fake_buf, 0x250 };
+	make_bzimage(fake_buf, &f);
+	assert_refused(&img, &p, "truncated (setup header ends at 0x26c");
 	/* syssize promises more than the file has */
 	img = (struct image){ fake_buf, make_bzimage(fake_buf, &f) - 1 };
 	assert_refused(&img, &p, "truncated");
@@ -676,6 +717,7 @@ Suite *bzimage_suite(void)
 	tcase_add_test(tc, test_debian_6_12_boots);
 	tcase_add_test(tc, test_debian_kernels_need_init_size);
 	tcase_add_test(tc, test_crafted_loads);
+	tcase_add_test(tc, test_kernel_window);
 	tcase_add_test(tc, test_setup_sects_zero_means_four);
 	tcase_add_test(tc, test_no_64bit_entry_without_xlf_kernel_64);
 	tcase_add_test(tc, test_initrd_below_initrd_addr_max);
