@@ -479,11 +479,10 @@ static int check_kernel_fits(const struct bz_info *bi,
 	if (!is_free_ram(l->e820, l->nr_e820, BZ_KERNEL_GPA,
 			 l->kernel_end - BZ_KERNEL_GPA))
 		return set_err(err, errlen,
-			       "bzImage: kernel does not fit in guest RAM: it needs 0x%llx-0x%llx (%llu MiB: %zu bytes at 1 MiB, runs at 0x%llx with init_size %u MiB), --mem is %llu MiB",
-			       BZ_KERNEL_GPA,
+			       "bzImage: kernel does not fit in guest RAM: it needs RAM up to %llu MiB (0x%llx-0x%llx: %zu bytes loaded at 1 MiB, run at 0x%llx with init_size %u MiB), --mem is %llu MiB",
+			       mib_up(l->kernel_end), BZ_KERNEL_GPA,
 			       (unsigned long long)l->kernel_end - 1,
-			       mib_up(l->kernel_end), bi->pm_size,
-			       (unsigned long long)run,
+			       bi->pm_size, (unsigned long long)run,
 			       (unsigned int)mib_up(bi->init_size),
 			       (unsigned long long)(p->mem_size / MIB));
 	return 0;

@@ -104,8 +104,8 @@ struct bz_boot {
 /* Does the image carry the boot sector flag and the HdrS magic? */
 int bzimage_detect(const struct image *img);
 /*
- * What a file that is no bzImage looks like, for the refusal: "empty",
- * "an ELF executable ...", "gzip-compressed data", ...
+ * What the file looks like, as a clause for a refusal: "the file is
+ * empty", "the file looks like gzip-compressed data", ...
  */
 const char *bzimage_describe(const struct image *img);
 /* Check the setup header and fill info; nothing is written. */
