@@ -13,6 +13,7 @@ int main(void)
 	srunner_add_suite(sr, devices_suite());
 	srunner_add_suite(sr, pit_suite());
 	srunner_add_suite(sr, loader_suite());
+	srunner_add_suite(sr, bzimage_suite());
 	srunner_add_suite(sr, options_suite());
 	srunner_add_suite(sr, machine_suite());
 	srunner_add_suite(sr, stats_suite());

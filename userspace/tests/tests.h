@@ -10,6 +10,7 @@ Suite *uart_suite(void);
 Suite *devices_suite(void);
 Suite *pit_suite(void);
 Suite *loader_suite(void);
+Suite *bzimage_suite(void);
 Suite *options_suite(void);
 Suite *machine_suite(void);
 Suite *stats_suite(void);
