@@ -4,7 +4,7 @@
  * struct the caller owns, an init function and an attach function that
  * registers its ranges on a bus (returning 0 or -errno from bus_register).
  *
- * Port map:   0x3F8-0x3FF  16550 UART (console)       uart.c
+ * Port map:   0x3F8-0x3FF  16550 UART (COM1, IRQ 4)   uart.c
  *             0xE9         debug console               debugcon.c
  *             0xF4         exit device (status N)      exitdev.c
  *             0x70-0x71    CMOS / RTC                  cmos.c
