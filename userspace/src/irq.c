@@ -31,9 +31,16 @@ static void irq_intr_raised(void *opaque)
 	pthread_mutex_lock(&g->lock);
 	g->raised++;
 	pthread_cond_broadcast(&g->wake);
-	pthread_mutex_unlock(&g->lock);
-	if (g->kick)
+	/*
+	 * Under the lock: once irq_glue_stop() returned, no kick touches a
+	 * vCPU (the UART's reader thread outlives the run).  The kick only
+	 * stores and signals, it takes no lock.  A vCPU waiting in HLT is
+	 * out of the guest and looks at the PIC before it enters again: the
+	 * wakeup is enough.
+	 */
+	if (g->kick && !g->stopping && !g->halted)
 		g->kick(g->kick_opaque);
+	pthread_mutex_unlock(&g->lock);
 }
 
 void irq_glue_init(struct irq_glue *g, struct pic *pic,
@@ -57,8 +64,10 @@ int irq_wait_for_interrupt(struct irq_glue *g)
 	int pending;
 
 	pthread_mutex_lock(&g->lock);
+	g->halted = 1;
 	while (!(pending = pic_has_interrupt(g->pic)) && !g->stopping)
 		pthread_cond_wait(&g->wake, &g->lock);
+	g->halted = 0;
 	pthread_mutex_unlock(&g->lock);
 	return pending;
 }

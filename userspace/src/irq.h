@@ -29,6 +29,7 @@ struct irq_glue {
 	void (*kick)(void *opaque);	/* get the vCPU out of MVX_RUN */
 	void *kick_opaque;
 	int stopping;
+	int halted;		/* the vCPU waits in irq_wait_for_interrupt */
 	uint64_t raised;	/* INTR rising edges seen */
 };
 
@@ -40,7 +41,7 @@ void irq_glue_init(struct irq_glue *g, struct pic *pic,
  * irq_glue_stop() was called.  Returns 1 if an interrupt is pending.
  */
 int irq_wait_for_interrupt(struct irq_glue *g);
-/* The run ends: wakes waiters for good. */
+/* The run ends: wakes waiters for good; no kick after it returns. */
 void irq_glue_stop(struct irq_glue *g);
 
 /* The PIT's timer thread: pit_update() at pit_next_event_ns(). */

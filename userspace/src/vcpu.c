@@ -247,7 +247,7 @@ void machine_kick_irq_vcpu(void *opaque)
 		return;
 	c = &m->cpus[IRQ_VCPU];
 	/* Covers a thread about to enter; the signal one already inside. */
-	c->vcpu.run->immediate_exit = 1;
+	__atomic_store_n(&c->vcpu.run->immediate_exit, 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&c->kickable, __ATOMIC_ACQUIRE))
 		pthread_kill(c->self, KICK_SIGNAL);
 }
@@ -269,7 +269,8 @@ static void *vcpu_thread(void *arg)
 		ret = run_once(c, timed, &t_out);
 		if (ret == -EINTR) {
 			/* Kicked: look at the PIC (or the stop) again. */
-			c->vcpu.run->immediate_exit = 0;
+			__atomic_store_n(&c->vcpu.run->immediate_exit, 0,
+					 __ATOMIC_RELEASE);
 			st->interrupted++;
 			continue;
 		}
