@@ -4,7 +4,7 @@
  * struct the caller owns, an init function and an attach function that
  * registers its ranges on a bus (returning 0 or -errno from bus_register).
  *
- * Port map:   0x3F8-0x3FF  16550 UART (console)       uart.c
+ * Port map:   0x3F8-0x3FF  16550 UART (COM1, IRQ 4)   uart.c
  *             0xE9         debug console               debugcon.c
  *             0xF4         exit device (status N)      exitdev.c
  *             0x70-0x71    CMOS / RTC                  cmos.c
@@ -27,14 +27,17 @@
 
 #include "bus.h"
 
-/* 16550 UART without interrupts: the guest polls LSR. */
+/* 16550A UART with FIFO; its interrupt output drives one PIC line. */
 #define UART_COM1_BASE	0x3f8
+#define UART_COM1_IRQ	4
 #define UART_RX_SIZE	256
 
 struct uart {
 	pthread_mutex_t lock;
 	pthread_cond_t rx_space;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	uint8_t thre_pending;	/* THR empty interrupt not yet taken */
+	uint8_t msr_delta;	/* MSR bits 3-0: changes since the last read */
 	uint8_t rx[UART_RX_SIZE];
 	unsigned int rx_head, rx_count;
 	FILE *out;
@@ -43,10 +46,16 @@ struct uart {
 	int reader_started;
 	pthread_t reader;
 	uint64_t tx_bytes;
+	int irq_level;
+	void (*set_irq)(void *opaque, int level);
+	void *irq_opaque;
 };
 
 void uart_init(struct uart *u, FILE *out, int in_fd);
 int uart_attach(struct uart *u, struct bus *pio, uint16_t base);
+/* set_irq is called with the UART's lock held: no calls into the UART. */
+void uart_connect_irq(struct uart *u, void (*set_irq)(void *opaque, int level),
+		      void *opaque);
 /* Queue received bytes; returns how many fit. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 void uart_flush(struct uart *u);

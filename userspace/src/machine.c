@@ -152,6 +152,27 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
 	return check_sys_area(m, &li, err, errlen);
 }
 
+/* PC wiring: PIT counter 0 on IRQ 0, COM1 on IRQ 4. */
+static void pit_irq0_line(void *opaque, int level)
+{
+	pic_set_irq(opaque, 0, level);
+}
+
+static void com1_irq4_line(void *opaque, int level)
+{
+	pic_set_irq(opaque, UART_COM1_IRQ, level);
+}
+
+static void init_interrupts(struct machine *m)
+{
+	pic_init(&m->pic);
+	pit_init(&m->pit, NULL, NULL);
+	pit_connect_irq0(&m->pit, pit_irq0_line, &m->pic);
+	uart_connect_irq(&m->uart, com1_irq4_line, &m->pic);
+	irq_glue_init(&m->irq, &m->pic, machine_kick_irq_vcpu, m);
+	pit_timer_init(&m->timer, &m->pit);
+}
+
 static int attach_devices(struct machine *m, char *err, size_t errlen)
 {
 	uint64_t mem = m->opt->mem;
@@ -165,11 +186,14 @@ static int attach_devices(struct machine *m, char *err, size_t errlen)
 	cmos_init(&m->cmos, mem, 0);
 	resetdev_init(&m->reset);
 	scratch_init(&m->scratch);
+	init_interrupts(m);
 	if (uart_attach(&m->uart, &m->pio, UART_COM1_BASE) ||
 	    debugcon_attach(&m->debugcon, &m->pio) ||
 	    exitdev_attach(&m->pio) ||
 	    cmos_attach(&m->cmos, &m->pio) ||
 	    resetdev_attach(&m->reset, &m->pio) ||
+	    pic_attach(&m->pic, &m->pio) ||
+	    pit_attach(&m->pit, &m->pio) ||
 	    scratch_attach(&m->scratch, &m->mmio))
 		return set_err(err, errlen, "device ranges overlap");
 	return 0;

@@ -12,6 +12,7 @@
 #include "mvx.h"
 #include "bus.h"
 #include "devices.h"
+#include "irq.h"
 #include "options.h"
 #include "stats.h"
 
@@ -33,6 +34,8 @@ struct vcpu_ctx {
 	pthread_t thread;
 	int started;
 	int done;		/* thread left its loop (atomic) */
+	pthread_t self;		/* the thread, as it knows itself */
+	int kickable;		/* self is set: may get the kick signal (atomic) */
 	struct vcpu_stats stats;
 };
 
@@ -52,6 +55,10 @@ struct machine {
 	struct cmos cmos;
 	struct resetdev reset;
 	struct scratch scratch;
+	struct pic pic;
+	struct pit pit;
+	struct irq_glue irq;		/* PIC INTR -> vCPU 0 */
+	struct pit_timer timer;		/* PIT counter 0 -> IRQ 0 */
 
 	unsigned int nr_vcpus;
 	struct vcpu_ctx *cpus;
@@ -65,6 +72,9 @@ int machine_prepare(struct machine *m, const struct options *opt,
 int machine_create(struct machine *m, char *err, size_t errlen);
 /* Run until a stop request; returns the exit status. */
 int machine_run(struct machine *m);
+/* The PIC's INTR is wired to vCPU 0 (no local APIC): wake and kick it. */
+#define IRQ_VCPU	0
+void machine_kick_irq_vcpu(void *opaque);
 void machine_print_stats(struct machine *m, FILE *f);
 void machine_destroy(struct machine *m);
 

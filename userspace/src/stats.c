@@ -103,12 +103,12 @@ static void print_times(FILE *f, const struct vcpu_stats *s, unsigned int n)
 {
 	unsigned int v;
 
-	fprintf(f, "%-6s %14s %14s %12s\n", "vcpu", "in guest ms", "outside ms",
-		"interrupted");
+	fprintf(f, "%-6s %14s %14s %12s %12s\n", "vcpu", "in guest ms",
+		"outside ms", "interrupted", "injected");
 	for (v = 0; v < n; v++)
-		fprintf(f, "%-6u %14.3f %14.3f %12" PRIu64 "\n", v,
-			s[v].ns_in_guest / 1e6, s[v].ns_outside / 1e6,
-			s[v].interrupted);
+		fprintf(f, "%-6u %14.3f %14.3f %12" PRIu64 " %12" PRIu64 "\n",
+			v, s[v].ns_in_guest / 1e6, s[v].ns_outside / 1e6,
+			s[v].interrupted, s[v].injected);
 }
 
 static void print_unhandled(FILE *f, const struct bus *bus)

@@ -25,6 +25,7 @@ struct vcpu_stats {
 	struct port_count ports[STATS_NR_PORTS];
 	uint64_t other_port_exits;	/* IO exits beyond the table */
 	uint64_t interrupted;	/* MVX_RUN returned EINTR */
+	uint64_t injected;	/* MVX_INTERRUPT calls (PIC vectors) */
 	uint64_t ns_in_guest;	/* inside MVX_RUN */
 	uint64_t ns_outside;	/* between MVX_RUN calls */
 };

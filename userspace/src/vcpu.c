@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 
 #include "machine.h"
 #include "runctl.h"
@@ -125,13 +126,23 @@ static int handle_mmio(struct vcpu_ctx *c)
 	return 0;
 }
 
-/* A halted vCPU never wakes (no interrupts); the last one ends the run. */
-static void handle_hlt(struct vcpu_ctx *c)
+/*
+ * HLT.  vCPU 0 with IF=1 sleeps until the PIC has an interrupt for it (the
+ * injection then resumes the guest after its HLT) or the run ends.  A vCPU
+ * that nothing can wake (IF=0, or not wired to the PIC) stays halted: the
+ * last one ends the run.  Returns 1 to keep running.
+ */
+static int handle_hlt(struct vcpu_ctx *c)
 {
 	struct machine *m = c->m;
 
+	if (c->vcpu.run->if_flag && c->vcpu.id == IRQ_VCPU) {
+		irq_wait_for_interrupt(&m->irq);
+		return 1;
+	}
 	if (__atomic_add_fetch(&m->halted, 1, __ATOMIC_ACQ_REL) == m->nr_vcpus)
 		runctl_request_stop(RUN_EXIT_OK, "all vCPUs halted");
+	return 0;
 }
 
 /* Returns 1 to keep running, 0 to leave the loop. */
@@ -154,8 +165,7 @@ static int handle_exit(struct vcpu_ctx *c)
 			 run->mmio.len);
 		break;
 	case MVX_EXIT_HLT:
-		handle_hlt(c);
-		return 0;
+		return handle_hlt(c);
 	case MVX_EXIT_INTR:
 	case MVX_EXIT_IRQ_WINDOW_OPEN:
 		return 1;
@@ -184,17 +194,83 @@ static int run_once(struct vcpu_ctx *c, int timed, uint64_t *t_out)
 	return ret;
 }
 
+static int inject_interrupt(struct vcpu_ctx *c, uint8_t vector)
+{
+	struct mvx_interrupt irq = { .irq = vector };
+
+	if (ioctl(c->vcpu.fd, MVX_INTERRUPT, &irq) < 0) {
+		fprintf(stderr, "minivmx-run: vCPU %u: MVX_INTERRUPT vector 0x%x: %s\n",
+			c->vcpu.id, vector, strerror(errno));
+		runctl_request_stop(RUN_EXIT_GUEST_FAILED,
+				    "vCPU %u: MVX_INTERRUPT failed", c->vcpu.id);
+		return -1;
+	}
+	c->stats.injected++;
+	return 0;
+}
+
+/*
+ * Before each MVX_RUN of the vCPU wired to the PIC: inject what it has
+ * if the guest can take it now, else ask for the interrupt window (the
+ * IRQ_WINDOW_OPEN exit brings us back here).  Returns -1 on failure.
+ */
+static int deliver_interrupts(struct vcpu_ctx *c)
+{
+	struct mvx_run *run = c->vcpu.run;
+	struct pic *pic = &c->m->pic;
+
+	switch (irq_decide(pic_has_interrupt(pic),
+			   run->ready_for_interrupt_injection)) {
+	case IRQ_INJECT:
+		if (inject_interrupt(c, pic_acknowledge(pic)))
+			return -1;
+		/* INTR may stay high (a second request): window for it. */
+		run->request_interrupt_window = pic_has_interrupt(pic);
+		break;
+	case IRQ_WANT_WINDOW:
+		run->request_interrupt_window = 1;
+		break;
+	default:
+		run->request_interrupt_window = 0;
+		break;
+	}
+	return 0;
+}
+
+/* The PIC's INTR rose: get vCPU 0 out of the guest to inject. */
+void machine_kick_irq_vcpu(void *opaque)
+{
+	struct machine *m = opaque;
+	struct vcpu_ctx *c;
+
+	if (!m->cpus)
+		return;
+	c = &m->cpus[IRQ_VCPU];
+	/* Covers a thread about to enter; the signal one already inside. */
+	__atomic_store_n(&c->vcpu.run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&c->kickable, __ATOMIC_ACQUIRE))
+		pthread_kill(c->self, KICK_SIGNAL);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu_ctx *c = arg;
 	struct vcpu_stats *st = &c->stats;
 	int timed = c->m->opt->stats;
 	uint64_t t_out = now_ns();
+	int wired = c->vcpu.id == IRQ_VCPU;
 	int ret;
 
+	c->self = pthread_self();
+	__atomic_store_n(&c->kickable, 1, __ATOMIC_RELEASE);
 	while (!runctl_stopping()) {
+		if (wired && deliver_interrupts(c))
+			break;
 		ret = run_once(c, timed, &t_out);
 		if (ret == -EINTR) {
+			/* Kicked: look at the PIC (or the stop) again. */
+			__atomic_store_n(&c->vcpu.run->immediate_exit, 0,
+					 __ATOMIC_RELEASE);
 			st->interrupted++;
 			continue;
 		}
@@ -305,8 +381,14 @@ int machine_run(struct machine *m)
 		}
 		c->started = 1;
 	}
+	if (pit_timer_start(&m->timer)) {
+		fprintf(stderr, "minivmx-run: cannot start the timer thread\n");
+		runctl_request_stop(RUN_EXIT_USAGE, "thread creation failed");
+	}
 	status = runctl_wait();
+	irq_glue_stop(&m->irq);
 	stop_vcpus(m);
+	pit_timer_stop(&m->timer);
 	uart_flush(&m->uart);
 	fflush(stdout);
 	return status;

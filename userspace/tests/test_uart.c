@@ -18,11 +18,22 @@
 #define MSR	(COM1 + 6)
 #define SCR	(COM1 + 7)
 
+#define FCR	IIR
+
 static struct bus bus;
 static struct uart uart;
+static int irq_level, irq_rises;
 static char *out_buf;
 static size_t out_len;
 static FILE *out;
+
+static void follow_irq(void *opaque, int level)
+{
+	(void)opaque;
+	if (level && !irq_level)
+		irq_rises++;
+	irq_level = level;
+}
 
 static void setup(void)
 {
@@ -30,6 +41,9 @@ static void setup(void)
 	bus_init(&bus, "pio");
 	uart_init(&uart, out, -1);
 	ck_assert_int_eq(uart_attach(&uart, &bus, COM1), 0);
+	irq_level = 0;
+	irq_rises = 0;
+	uart_connect_irq(&uart, follow_irq, NULL);
 }
 
 static void teardown(void)
@@ -133,6 +147,109 @@ START_TEST(test_input_from_fd)
 }
 END_TEST
 
+/* Linux's 8250 probe: enabling THRI with THR empty must show in IIR. */
+START_TEST(test_thre_interrupt_on_enable_and_iir_read_takes_it)
+{
+	bus_write(&bus, IER, 1, 0x00);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+	bus_write(&bus, IER, 1, 0x02);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x02);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+	/* Written again with THRI already set: no new interrupt. */
+	bus_write(&bus, IER, 1, 0x02);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+	bus_write(&bus, IER, 1, 0x00);
+	bus_write(&bus, IER, 1, 0x02);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x02);
+	/* The transmitter empties after every byte. */
+	put_str("x");
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x02);
+	ck_assert_uint_eq(bus_read(&bus, IER, 1), 0x02);
+	bus_write(&bus, IER, 1, 0xff);
+	ck_assert_uint_eq(bus_read(&bus, IER, 1), 0x0f);
+}
+END_TEST
+
+START_TEST(test_iir_priorities_and_fifo_trigger)
+{
+	bus_write(&bus, FCR, 1, 0x47);	/* FIFO, cleared, trigger 4 */
+	bus_write(&bus, IER, 1, 0x03);	/* received data, THR empty */
+	ck_assert_uint_eq(uart_receive(&uart, (const uint8_t *)"abcd", 2), 2);
+	/* Below the trigger level: character timeout, above THRE. */
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xcc);
+	ck_assert_uint_eq(uart_receive(&uart, (const uint8_t *)"cd", 2), 2);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xc4);
+	/* Reading IIR does not take the receive interrupt: reading data does. */
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xc4);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 'a');
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xcc);
+	bus_read(&bus, THR, 1);
+	bus_read(&bus, THR, 1);
+	bus_read(&bus, THR, 1);
+	/* Then THRE, still pending since IER was written. */
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xc2);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0xc1);
+	/* FIFO off: 16450 mode, one byte is enough, no FIFO bits in IIR. */
+	uart_receive(&uart, (const uint8_t *)"e", 1);
+	bus_write(&bus, FCR, 1, 0x00);
+	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 0);
+	uart_receive(&uart, (const uint8_t *)"f", 1);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x04);
+}
+END_TEST
+
+/* The line reaches the PIC only through OUT2, and not in loopback. */
+START_TEST(test_irq_line_follows_receive_data_and_out2)
+{
+	bus_write(&bus, IER, 1, 0x01);
+	uart_receive(&uart, (const uint8_t *)"z", 1);
+	ck_assert_int_eq(irq_level, 0);
+	bus_write(&bus, MCR, 1, 0x0b);	/* DTR, RTS, OUT2 */
+	ck_assert_int_eq(irq_level, 1);
+	ck_assert_uint_eq(bus_read(&bus, THR, 1), 'z');
+	ck_assert_int_eq(irq_level, 0);
+	uart_receive(&uart, (const uint8_t *)"y", 1);
+	ck_assert_int_eq(irq_level, 1);
+	ck_assert_int_eq(irq_rises, 2);
+	bus_write(&bus, IER, 1, 0x00);
+	ck_assert_int_eq(irq_level, 0);
+	bus_write(&bus, IER, 1, 0x01);
+	bus_write(&bus, MCR, 1, 0x1b);	/* loopback */
+	ck_assert_int_eq(irq_level, 0);
+}
+END_TEST
+
+/* Each byte written takes THRE and gives it back: an edge per byte. */
+START_TEST(test_thre_edge_per_transmitted_byte)
+{
+	bus_write(&bus, MCR, 1, 0x08);
+	bus_write(&bus, IER, 1, 0x02);
+	ck_assert_int_eq(irq_rises, 1);
+	put_str("ab");
+	ck_assert_int_eq(irq_rises, 3);
+	ck_assert_int_eq(irq_level, 1);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x02);
+	ck_assert_int_eq(irq_level, 0);
+}
+END_TEST
+
+START_TEST(test_modem_status_deltas_in_loopback)
+{
+	bus_write(&bus, IER, 1, 0x08);
+	bus_write(&bus, MCR, 1, 0x10);	/* loopback, all outputs off */
+	bus_read(&bus, MSR, 1);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+	bus_write(&bus, MCR, 1, 0x11);	/* DTR -> DSR */
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x00);
+	ck_assert_uint_eq(bus_read(&bus, MSR, 1), 0x20 | 0x02);
+	ck_assert_uint_eq(bus_read(&bus, MSR, 1), 0x20);
+	ck_assert_uint_eq(bus_read(&bus, IIR, 1), 0x01);
+	bus_write(&bus, MCR, 1, 0x14);	/* OUT1 -> RI on */
+	bus_write(&bus, MCR, 1, 0x10);	/* RI off: trailing edge */
+	ck_assert_uint_eq(bus_read(&bus, MSR, 1) & 0x0f, 0x02 | 0x04);
+}
+END_TEST
+
 Suite *uart_suite(void)
 {
 	Suite *s = suite_create("uart");
@@ -145,6 +262,11 @@ Suite *uart_suite(void)
 	tcase_add_test(tc, test_divisor_latch_does_not_transmit);
 	tcase_add_test(tc, test_loopback_and_scratch);
 	tcase_add_test(tc, test_input_from_fd);
+	tcase_add_test(tc, test_thre_interrupt_on_enable_and_iir_read_takes_it);
+	tcase_add_test(tc, test_iir_priorities_and_fifo_trigger);
+	tcase_add_test(tc, test_irq_line_follows_receive_data_and_out2);
+	tcase_add_test(tc, test_thre_edge_per_transmitted_byte);
+	tcase_add_test(tc, test_modem_status_deltas_in_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }

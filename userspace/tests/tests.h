@@ -16,5 +16,6 @@ Suite *machine_suite(void);
 Suite *stats_suite(void);
 Suite *lib_suite(void);
 Suite *pic_suite(void);
+Suite *irq_suite(void);
 
 #endif /* MVX_TESTS_H */
