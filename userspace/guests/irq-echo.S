@@ -83,13 +83,7 @@ uart_irq:
 	pop	%ax
 	iret
 
-wrong_vector:
-	mov	$wrong_msg, %si
-	call	puts
-	mov	$3, %al
-	out	%al, $EXIT_PORT
-	hlt
-
+	define_wrong_vector
 	define_puts
 
 prefix:		.asciz	"irq-echo: "

@@ -52,13 +52,7 @@ timer_irq:
 	pop	%ax
 	iret
 
-wrong_vector:
-	mov	$wrong_msg, %si
-	call	puts
-	mov	$3, %al
-	out	%al, $EXIT_PORT
-	hlt
-
+	define_wrong_vector
 	define_puts
 
 ticks:		.word	0
