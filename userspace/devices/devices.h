@@ -13,7 +13,7 @@
  *             0x4D0-0x4D1  ELCR, edge/level per IRQ    pic.c
  *             0x40-0x43    8254 PIT                    pit.c
  *             0x61         port B: PIT gate 2, OUT 2   pit.c
- *             0x60, 0x64   keyboard controller (reset) reset.c
+ *             0x60, 0x64   8042 keyboard controller    i8042.c
  *             0x92         fast A20 / reset (bit 0)    reset.c
  *             0xCF9        reset control register      reset.c
  * MMIO map:   0xD0000000   4 KiB scratch device        scratch.c
@@ -142,7 +142,37 @@ uint64_t pit_next_event_ns(struct pit *p);
 /* Deliver the IRQ 0 edge that is due (one, however late). */
 void pit_update(struct pit *p);
 
-/* Reset sources: 0xCF9 bit 2, keyboard controller command 0xFE, 0x92 bit 0. */
+/*
+ * 8042 keyboard controller with no keyboard and no mouse plugged in:
+ * data 0x60, status/command 0x64; IRQ 1 and 12 through i8042_connect_irq.
+ * Why this is enough for Linux, and what it answers: i8042.c.
+ */
+#define I8042_DATA_PORT		0x60
+#define I8042_COMMAND_PORT	0x64
+#define I8042_KBD_IRQ		1
+#define I8042_AUX_IRQ		12
+#define I8042_RAM_SIZE		32
+
+struct i8042 {
+	pthread_mutex_t lock;
+	uint8_t ram[I8042_RAM_SIZE];	/* byte 0: command byte (CTR) */
+	uint8_t status;		/* OBF, CMD, AUXDATA, TIMEOUT bits */
+	uint8_t out;		/* output buffer */
+	uint8_t pending;	/* command waiting for a data byte, 0: none */
+	int kbd_irq, aux_irq;	/* levels of the IRQ 1 and 12 lines */
+	void (*set_irq)(void *opaque, unsigned int irq, int level);
+	void *irq_opaque;
+};
+
+void i8042_init(struct i8042 *k);
+int i8042_attach(struct i8042 *k, struct bus *pio);
+/* set_irq is called with the i8042's lock held: no calls into the i8042. */
+void i8042_connect_irq(struct i8042 *k,
+		       void (*set_irq)(void *opaque, unsigned int irq,
+				       int level),
+		       void *opaque);
+
+/* Reset sources: 0xCF9 bit 2, 0x92 bit 0 (the i8042 has its own). */
 struct resetdev {
 	pthread_mutex_t lock;
 	uint8_t cf9;

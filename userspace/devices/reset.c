@@ -4,10 +4,9 @@
  * each one ends the run cleanly (status 0), which is what a test guest or
  * a "reboot" at the end of a boot wants.
  *   0xCF9  reset control: a write with bit 2 (RST_CPU) set
- *   0x64   keyboard controller: command 0xFE (pulse reset line)
  *   0x92   system control port A: a write with bit 0 (fast reset) set
- * Port 0x60/0x64 reads say "no data, input buffer empty" so reset loops
- * that wait for the controller go on.
+ * The keyboard controller's reset (command 0xFE on port 0x64) is in
+ * i8042.c.
  */
 #include <string.h>
 
@@ -15,7 +14,6 @@
 #include "runctl.h"
 
 #define CF9_RST_CPU	0x04
-#define KBC_CMD_RESET	0xfe
 #define P92_FAST_RESET	0x01
 #define P92_A20		0x02
 
@@ -47,35 +45,6 @@ static void cf9_write(void *opaque, uint64_t off, unsigned int size,
 		runctl_request_stop(0, "guest reset through port 0xCF9");
 }
 
-static uint64_t kbc_read(void *opaque, uint64_t off, unsigned int size)
-{
-	(void)opaque;
-	(void)off;
-	(void)size;
-	return 0;
-}
-
-/* Data port 0x60: writes are dropped. */
-static void kbc_data_write(void *opaque, uint64_t off, unsigned int size,
-			   uint64_t val)
-{
-	(void)opaque;
-	(void)off;
-	(void)size;
-	(void)val;
-}
-
-/* Command port 0x64. */
-static void kbc_cmd_write(void *opaque, uint64_t off, unsigned int size,
-			  uint64_t val)
-{
-	(void)opaque;
-	(void)off;
-	(void)size;
-	if ((val & 0xff) == KBC_CMD_RESET)
-		runctl_request_stop(0, "guest reset through the keyboard controller");
-}
-
 static uint64_t p92_read(void *opaque, uint64_t off, unsigned int size)
 {
 	struct resetdev *r = opaque;
@@ -99,24 +68,13 @@ static void p92_write(void *opaque, uint64_t off, unsigned int size,
 }
 
 static const struct bus_ops cf9_ops = { .read = cf9_read, .write = cf9_write };
-static const struct bus_ops kbc_data_ops = {
-	.read = kbc_read, .write = kbc_data_write
-};
-static const struct bus_ops kbc_cmd_ops = {
-	.read = kbc_read, .write = kbc_cmd_write
-};
 static const struct bus_ops p92_ops = { .read = p92_read, .write = p92_write };
 
 int resetdev_attach(struct resetdev *r, struct bus *pio)
 {
 	int ret;
 
-	/* Two single ports: 0x61 belongs to the PIT (pit.c). */
-	ret = bus_register(pio, 0x60, 1, "kbc", &kbc_data_ops, r);
-	if (!ret)
-		ret = bus_register(pio, 0x64, 1, "kbc", &kbc_cmd_ops, r);
-	if (!ret)
-		ret = bus_register(pio, 0x92, 1, "port92", &p92_ops, r);
+	ret = bus_register(pio, 0x92, 1, "port92", &p92_ops, r);
 	if (!ret)
 		ret = bus_register(pio, 0xcf9, 1, "reset", &cf9_ops, r);
 	return ret;

@@ -152,7 +152,7 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
 	return check_sys_area(m, &li, err, errlen);
 }
 
-/* PC wiring: PIT counter 0 on IRQ 0, COM1 on IRQ 4. */
+/* PC wiring: PIT counter 0 on IRQ 0, COM1 on IRQ 4, the i8042 on 1 and 12. */
 static void pit_irq0_line(void *opaque, int level)
 {
 	pic_set_irq(opaque, 0, level);
@@ -163,12 +163,18 @@ static void com1_irq4_line(void *opaque, int level)
 	pic_set_irq(opaque, UART_COM1_IRQ, level);
 }
 
+static void i8042_irq_line(void *opaque, unsigned int irq, int level)
+{
+	pic_set_irq(opaque, irq, level);
+}
+
 static void init_interrupts(struct machine *m)
 {
 	pic_init(&m->pic);
 	pit_init(&m->pit, NULL, NULL);
 	pit_connect_irq0(&m->pit, pit_irq0_line, &m->pic);
 	uart_connect_irq(&m->uart, com1_irq4_line, &m->pic);
+	i8042_connect_irq(&m->i8042, i8042_irq_line, &m->pic);
 	irq_glue_init(&m->irq, &m->pic, machine_kick_irq_vcpu, m);
 	pit_timer_init(&m->timer, &m->pit);
 }
@@ -185,6 +191,7 @@ static int attach_devices(struct machine *m, char *err, size_t errlen)
 	debugcon_init(&m->debugcon, stdout);
 	cmos_init(&m->cmos, mem, 0);
 	resetdev_init(&m->reset);
+	i8042_init(&m->i8042);
 	scratch_init(&m->scratch);
 	init_interrupts(m);
 	if (uart_attach(&m->uart, &m->pio, UART_COM1_BASE) ||
@@ -192,6 +199,7 @@ static int attach_devices(struct machine *m, char *err, size_t errlen)
 	    exitdev_attach(&m->pio) ||
 	    cmos_attach(&m->cmos, &m->pio) ||
 	    resetdev_attach(&m->reset, &m->pio) ||
+	    i8042_attach(&m->i8042, &m->pio) ||
 	    pic_attach(&m->pic, &m->pio) ||
 	    pit_attach(&m->pit, &m->pio) ||
 	    scratch_attach(&m->scratch, &m->mmio))

@@ -54,6 +54,7 @@ struct machine {
 	struct debugcon debugcon;
 	struct cmos cmos;
 	struct resetdev reset;
+	struct i8042 i8042;
 	struct scratch scratch;
 	struct pic pic;
 	struct pit pit;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Exit device, reset sources, CMOS, debug console, MMIO scratch. */
+/*
+ * Exit device, reset sources, CMOS, debug console, MMIO scratch.  The
+ * keyboard controller's reset is in test_i8042.c.
+ */
 #include <stdlib.h>
 
 #include "devices.h"
@@ -48,22 +51,6 @@ START_TEST(test_reset_cf9)
 	bus_write(&pio, 0xcf9, 1, 0x06);
 	ck_assert_int_eq(runctl_stopping(), 1);
 	ck_assert_int_eq(runctl_status(), 0);
-}
-END_TEST
-
-START_TEST(test_reset_keyboard_controller)
-{
-	struct resetdev r;
-
-	resetdev_init(&r);
-	resetdev_attach(&r, &pio);
-	ck_assert_uint_eq(bus_read(&pio, 0x64, 1) & 0x02, 0);
-	bus_write(&pio, 0x64, 1, 0xd1);	/* other commands: ignored */
-	bus_write(&pio, 0x60, 1, 0xfe);	/* 0xFE on the data port: no */
-	ck_assert_int_eq(runctl_stopping(), 0);
-	bus_write(&pio, 0x64, 1, 0xfe);
-	ck_assert_int_eq(runctl_stopping(), 1);
-	ck_assert_str_eq(runctl_reason(), "guest reset through the keyboard controller");
 }
 END_TEST
 
@@ -192,7 +179,6 @@ Suite *devices_suite(void)
 	tcase_add_test(tc, test_exit_port_sets_status);
 	tcase_add_test(tc, test_exit_port_zero_is_success);
 	tcase_add_test(tc, test_reset_cf9);
-	tcase_add_test(tc, test_reset_keyboard_controller);
 	tcase_add_test(tc, test_reset_port92);
 	tcase_add_test(tc, test_cmos_memory_size_64m);
 	tcase_add_test(tc, test_cmos_memory_size_large);

@@ -547,14 +547,15 @@ START_TEST(test_timer_thread_on_host_clock)
 }
 END_TEST
 
-START_TEST(test_shares_ports_with_reset_device)
+START_TEST(test_shares_ports_with_i8042)
 {
-	struct resetdev r;
+	struct i8042 k;
 
-	resetdev_init(&r);
-	ck_assert_int_eq(resetdev_attach(&r, &pio), 0);
-	ck_assert_uint_eq(inb(0x60), 0);
-	ck_assert_uint_eq(inb(0x64) & 0x02, 0);
+	i8042_init(&k);
+	ck_assert_int_eq(i8042_attach(&k, &pio), 0);
+	ck_assert_uint_eq(inb(I8042_COMMAND_PORT) & 0x03, 0);
+	outb(I8042_COMMAND_PORT, 0xaa);
+	ck_assert_uint_eq(inb(I8042_DATA_PORT), 0x55);
 	outb(PORT61, 0x01);
 	ck_assert_uint_eq(inb(PORT61) & 0x0f, 0x01);
 }
@@ -580,7 +581,7 @@ Suite *pit_suite(void)
 	tcase_add_test(tc, test_irq0_oneshot_fires_once);
 	tcase_add_test(tc, test_default_clock_is_host_time);
 	tcase_add_test(tc, test_timer_thread_on_host_clock);
-	tcase_add_test(tc, test_shares_ports_with_reset_device);
+	tcase_add_test(tc, test_shares_ports_with_i8042);
 	suite_add_tcase(s, tc);
 	return s;
 }
