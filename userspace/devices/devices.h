@@ -14,6 +14,7 @@
  *             0x40-0x43    8254 PIT                    pit.c
  *             0x61         port B: PIT gate 2, OUT 2   pit.c
  *             0x60, 0x64   8042 keyboard controller    i8042.c
+ *             0x80         POST code / I/O delay       postcode.c
  *             0x92         fast A20 / reset (bit 0)    reset.c
  *             0xCF9        reset control register      reset.c
  * MMIO map:   0xD0000000   4 KiB scratch device        scratch.c
@@ -171,6 +172,10 @@ void i8042_connect_irq(struct i8042 *k,
 		       void (*set_irq)(void *opaque, unsigned int irq,
 				       int level),
 		       void *opaque);
+
+/* Port 0x80: writes dropped, reads 0xFF (the I/O delay port of Linux). */
+#define POSTCODE_PORT	0x80
+int postcode_attach(struct bus *pio);
 
 /* Reset sources: 0xCF9 bit 2, 0x92 bit 0 (the i8042 has its own). */
 struct resetdev {

@@ -200,6 +200,7 @@ static int attach_devices(struct machine *m, char *err, size_t errlen)
 	    cmos_attach(&m->cmos, &m->pio) ||
 	    resetdev_attach(&m->reset, &m->pio) ||
 	    i8042_attach(&m->i8042, &m->pio) ||
+	    postcode_attach(&m->pio) ||
 	    pic_attach(&m->pic, &m->pio) ||
 	    pit_attach(&m->pit, &m->pio) ||
 	    scratch_attach(&m->scratch, &m->mmio))

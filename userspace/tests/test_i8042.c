@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The 8042 keyboard controller with no devices, driven through the port
- * bus the way Linux's i8042 driver and reboot code do.
+ * The 8042 keyboard controller with no devices, and port 0x80, driven
+ * through the port bus the way Linux's i8042 driver and reboot code do.
  */
 #include <string.h>
 
@@ -318,6 +318,21 @@ START_TEST(test_reboot_after_pending_output)
 }
 END_TEST
 
+START_TEST(test_post_code_port)
+{
+	ck_assert_int_eq(postcode_attach(&pio), 0);
+	ck_assert_uint_eq(bus_read(&pio, POSTCODE_PORT, 1), 0xff);
+	ck_assert_uint_eq(bus_read(&pio, POSTCODE_PORT, 2), 0xffff);
+	ck_assert_uint_eq(bus_read(&pio, POSTCODE_PORT, 4), 0xffffffffULL);
+	bus_write(&pio, POSTCODE_PORT, 1, 0x00);
+	bus_write(&pio, POSTCODE_PORT, 1, 0x55);
+	ck_assert_uint_eq(bus_read(&pio, POSTCODE_PORT, 1), 0xff);
+	ck_assert_uint_eq(pio.unhandled_reads, 0);
+	ck_assert_uint_eq(pio.unhandled_writes, 0);
+	ck_assert_int_eq(runctl_stopping(), 0);
+}
+END_TEST
+
 Suite *i8042_suite(void)
 {
 	Suite *s = suite_create("i8042");
@@ -341,6 +356,7 @@ Suite *i8042_suite(void)
 	tcase_add_test(tc, test_other_pulses_of_bit0_reset);
 	tcase_add_test(tc, test_output_port_reset_line);
 	tcase_add_test(tc, test_reboot_after_pending_output);
+	tcase_add_test(tc, test_post_code_port);
 	suite_add_tcase(s, tc);
 	return s;
 }
