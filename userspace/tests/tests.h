@@ -19,5 +19,6 @@ Suite *pic_suite(void);
 Suite *irq_suite(void);
 Suite *escape_suite(void);
 Suite *panicwatch_suite(void);
+Suite *console_suite(void);
 
 #endif /* MVX_TESTS_H */
