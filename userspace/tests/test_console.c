@@ -268,6 +268,35 @@ START_TEST(test_terminal_keys_reach_uart_and_ctrl_a_x_quits)
 }
 END_TEST
 
+/* A guest that never reads: typing ahead must not block Ctrl-A x. */
+static void typed_ahead_session(void)
+{
+	static struct uart u;
+	static char keys[4096];
+	char err[256];
+	size_t sent;
+
+	own_pty();
+	runctl_reset();
+	uart_init(&u, stdout, slave);
+	if (console_start(&u, slave, err, sizeof(err)))
+		_exit(110);
+	memset(keys, 'k', sizeof(keys));
+	/* Twice the pipe's 64 KiB: the rest is dropped, not waited for. */
+	for (sent = 0; sent < 128 * 1024; sent += sizeof(keys))
+		if (write(master, keys, sizeof(keys)) != sizeof(keys))
+			_exit(111);
+	if (write(master, "\001x", 2) != 2 || !wait_for_stop())
+		_exit(112);
+	_exit(runctl_status() == RUN_EXIT_OK ? 0 : 113);
+}
+
+START_TEST(test_ctrl_a_x_after_much_typing_ahead)
+{
+	expect_exit(in_child(typed_ahead_session), 0);
+}
+END_TEST
+
 Suite *console_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -279,6 +308,7 @@ Suite *console_suite(void)
 	tcase_add_test(tc, test_restored_on_fatal_signals);
 	tcase_add_test(tc, test_only_own_foreground_terminal);
 	tcase_add_test(tc, test_terminal_keys_reach_uart_and_ctrl_a_x_quits);
+	tcase_add_test(tc, test_ctrl_a_x_after_much_typing_ahead);
 	suite_add_tcase(s, tc);
 	return s;
 }
