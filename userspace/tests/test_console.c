@@ -21,6 +21,10 @@
 #include "tests.h"
 
 #define LSR	(UART_COM1_BASE + 5)
+/* Limits: a child's waits, the child, the test case (libcheck, s). */
+#define WAIT_LIMIT_MS	5000
+#define CHILD_LIMIT_MS	10000
+#define TCASE_LIMIT_S	20
 
 static int master = -1, slave = -1;
 static struct termios cooked;
@@ -64,18 +68,29 @@ static void own_pty(void)
 		_exit(100);
 }
 
-/* Run fn in a child; returns its wait status. */
+/*
+ * Run fn in a child; returns its wait status.  A child that hangs is
+ * killed: in its own session, libcheck's time limit would miss it.
+ */
 static int in_child(void (*fn)(void))
 {
+	struct timespec ms = { 0, 1000000 };
 	pid_t pid = fork();
-	int st;
+	int st, waited;
 
 	ck_assert_int_ge(pid, 0);
 	if (!pid) {
 		fn();
 		_exit(0);
 	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	for (waited = 0; waitpid(pid, &st, WNOHANG) != pid; waited++) {
+		if (waited == CHILD_LIMIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			ck_abort_msg("child hung, killed after %d ms", CHILD_LIMIT_MS);
+		}
+		nanosleep(&ms, NULL);
+	}
 	return st;
 }
 
@@ -187,7 +202,7 @@ static int guest_read(struct bus *bus, char *buf, size_t n)
 			buf[got++] = bus_read(bus, UART_COM1_BASE, 1);
 			continue;
 		}
-		if (++tries > 5000)
+		if (++tries > WAIT_LIMIT_MS)
 			return 0;
 		nanosleep(&ms, NULL);
 	}
@@ -199,7 +214,7 @@ static int wait_for_stop(void)
 	struct timespec ms = { 0, 1000000 };
 	int tries;
 
-	for (tries = 0; tries < 5000 && !runctl_stopping(); tries++)
+	for (tries = 0; tries < WAIT_LIMIT_MS && !runctl_stopping(); tries++)
 		nanosleep(&ms, NULL);
 	return runctl_stopping();
 }
@@ -303,6 +318,7 @@ Suite *console_suite(void)
 	TCase *tc = tcase_create("pty");
 
 	tcase_add_checked_fixture(tc, open_pty, close_pty);
+	tcase_set_timeout(tc, TCASE_LIMIT_S);
 	tcase_add_test(tc, test_raw_mode_and_restore);
 	tcase_add_test(tc, test_restored_at_exit);
 	tcase_add_test(tc, test_restored_on_fatal_signals);
