@@ -79,7 +79,7 @@ deadline=$(($(date +%s) + LIMIT))
 minivmx-run --device "$DEV" --kernel "$KERNEL" --initrd "$W/init.cpio" \
 	--append "$CMDLINE" < "$W/in" > "$W/console" 2> "$W/err" &
 pid=$!
-( sleep "$LIMIT"; kill -TERM "$pid" 2> /dev/null ) &
+( sleep "$LIMIT"; kill -TERM "$pid" 2> /dev/null ) > /dev/null 2>&1 &
 watchdog=$!
 exec 3> "$W/in"
 wait_for_console "init: ready for a line" "$pid" "$deadline"

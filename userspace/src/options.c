@@ -49,9 +49,13 @@ void options_usage(FILE *f)
 "Devices: UART 0x3F8, debug console 0xE9, exit port 0xF4 (OUT N ends the\n"
 "run with status N), CMOS 0x70/0x71, reset 0xCF9/0x64/0x92, MMIO scratch\n"
 "page at 0xD0000000.\n"
-"Exit status: the guest's (exit port), 0 when every vCPU halted or the\n"
-"guest reset, 1 for usage/setup errors, 2 when the guest crashed,\n"
-"128+N when signal N (INT, TERM, HUP) ended the run.\n", f);
+"Console: the UART on stdin/stdout. On a terminal, raw mode for the run\n"
+"(Ctrl-C goes to the guest); Ctrl-A x quits (status 0), Ctrl-A h lists\n"
+"the keys, Ctrl-A Ctrl-A sends Ctrl-A. Other stdin reaches the guest as is.\n"
+"Exit status: the guest's (exit port), 0 when every vCPU halted, the guest\n"
+"reset or Ctrl-A x, 1 for usage/setup errors, 2 when the guest crashed,\n"
+"3 when it printed \"Kernel panic - not syncing\", 128+N when signal N\n"
+"(INT, TERM, HUP) ended the run.\n", f);
 }
 
 int parse_size(const char *s, uint64_t *out)
