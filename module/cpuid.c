@@ -89,6 +89,7 @@
 			 BIT(22) | BIT(24) | BIT(25) /* AMX */)
 /* PKU and OSPKE: PKRU is switched only where the host runs with it. */
 #define LEAF7_ECX_PKU	(BIT(3) | BIT(4))
+#define LEAF7_ECX_OSPKE	BIT(4)
 
 u32 mvx_guest_lacks;
 
@@ -309,14 +310,25 @@ static const struct mvx_cpuid_entry2 *find_leaf(struct mvx_vcpu *vcpu,
 	return NULL;
 }
 
-/* Values that depend on the vCPU and its current state, not the table. */
-static void cpuid_dynamic(struct mvx_vcpu *vcpu, u32 fn, u32 *ebx, u32 *ecx)
+/*
+ * Values that depend on the vCPU and its current state, not the table:
+ * the APIC id, and the OS-enabled bits OSXSAVE and OSPKE, which mirror
+ * the guest's own CR4 (a kernel booted with "nopku" checks OSPKE before
+ * each RDPKRU).
+ */
+static void cpuid_dynamic(struct mvx_vcpu *vcpu, u32 fn, u32 idx, u32 *ebx,
+			  u32 *ecx)
 {
 	struct mvx_cpu_mode mode;
 
-	if (fn != 1)
+	if (fn != 1 && !(fn == 7 && idx == 0))
 		return;
 	mvx_ops->get_mode(vcpu, &mode);
+	if (fn == 7) {
+		if (!(mode.cr4 & X86_CR4_PKE))
+			*ecx &= ~LEAF7_ECX_OSPKE;
+		return;
+	}
 	*ebx = (*ebx & 0x00ffffff) | (vcpu->id << 24);
 	if (mode.cr4 & X86_CR4_OSXSAVE)
 		*ecx |= LEAF1_ECX_OSXSAVE;
@@ -335,7 +347,7 @@ int mvx_handle_cpuid(struct mvx_vcpu *vcpu, u64 next_rip)
 		ebx = e->ebx;
 		ecx = e->ecx;
 		edx = e->edx;
-		cpuid_dynamic(vcpu, fn, &ebx, &ecx);
+		cpuid_dynamic(vcpu, fn, idx, &ebx, &ecx);
 	}
 	/* CPUID writes 32-bit registers: the upper halves are cleared. */
 	vcpu->gprs[MVX_RAX] = eax;

@@ -37,11 +37,19 @@ unsigned int mvx_max_vcpus = MVX_MAX_VCPUS;
  * EFER.LME set with paging off (the host CPU hangs at #VMEXIT), so LME stays
  * out of the VMCB until the guest turns paging on, and its CR0 writes are
  * emulated meanwhile.  On silicon that only costs those CR0 exits.
+ * MVX_QUIRK_XCR0_READBACK: QEMU's TCG does not deliver the SVM XSETBV
+ * intercept, so a guest's XSETBV changes XCR0 behind our back; without the
+ * read-back the next entry would put the stale value back, and the guest's
+ * XRSTOR of what it saved meanwhile #GPs (Linux: "bad frame in
+ * rt_sigreturn").  So XCR0 is read after every stay in the guest.  On
+ * silicon XSETBV always exits and the read gives what we set: one XGETBV
+ * per exit to userspace.
  */
-unsigned int mvx_quirks = MVX_QUIRK_IRQ_WATCHDOG | MVX_QUIRK_HIDE_LME;
+unsigned int mvx_quirks = MVX_QUIRK_IRQ_WATCHDOG | MVX_QUIRK_HIDE_LME |
+			  MVX_QUIRK_XCR0_READBACK;
 module_param_named(quirks, mvx_quirks, uint, 0444);
 MODULE_PARM_DESC(quirks,
-		 "Emulator workarounds, a bit mask: 1 = VMX preemption-timer watchdog (Bochs), 2 = SVM EFER.LME kept out of the VMCB while paging is off (QEMU TCG); default 3");
+		 "Emulator workarounds, a bit mask: 1 = VMX preemption-timer watchdog (Bochs), 2 = SVM EFER.LME kept out of the VMCB while paging is off (QEMU TCG), 4 = XCR0 read back after guest stays (QEMU TCG runs XSETBV without the intercept); default 7");
 
 const struct mvx_backend *mvx_ops;
 

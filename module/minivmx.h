@@ -314,11 +314,12 @@ extern const struct mvx_backend mvx_svm_backend;
 
 /*
  * Workarounds for emulated CPUs, each a bit of the "quirks" module
- * parameter (main.c).  Both are harmless on silicon and on by default:
+ * parameter (main.c).  All are harmless on silicon and on by default:
  * the emulators they are for cannot be told apart from a real CPU.
  */
 #define MVX_QUIRK_IRQ_WATCHDOG	BIT(0)	/* VMX: bound each guest stay */
 #define MVX_QUIRK_HIDE_LME	BIT(1)	/* SVM: EFER.LME off while PG off */
+#define MVX_QUIRK_XCR0_READBACK	BIT(2)	/* XCR0 read back after exits */
 extern unsigned int mvx_quirks;
 
 static inline bool mvx_quirk(unsigned int quirk)

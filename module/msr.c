@@ -60,10 +60,35 @@ int mvx_get_msr_index_list(struct mvx_msr_list __user *ulist)
 	return 0;
 }
 
+/*
+ * Model-specific MSRs that kernels read at boot, unguarded, on the CPU
+ * models they apply to (Linux reads INT_PENDING_MSG on K8 models with
+ * erratum 400, as QEMU's default CPU is).  Reads give 0, as on KVM; writes
+ * still #GP.
+ */
+static bool reads_as_zero(u32 index)
+{
+	switch (index) {
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_EBL_CR_POWERON:
+	case MSR_K8_INT_PENDING_MSG:
+	case MSR_AMD64_NB_CFG:
+	case MSR_AMD64_BU_CFG2:
+	case MSR_AMD64_DC_CFG:
+	case MSR_IA32_PERF_CTL:
+		return true;
+	}
+	return false;
+}
+
 static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct mvx_vcpu_msrs *m = &vcpu->msrs;
 
+	if (reads_as_zero(index)) {
+		*data = 0;
+		return 0;
+	}
 	switch (index) {
 	case MSR_IA32_TSC:
 		*data = rdtsc() + m->tsc_offset;

@@ -97,6 +97,8 @@ static void guest_fpu_load(struct mvx_vcpu *vcpu)
 
 static void guest_fpu_save(struct mvx_vcpu *vcpu)
 {
+	if (host_xcr0 && mvx_quirk(MVX_QUIRK_XCR0_READBACK))
+		vcpu->xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	xsave_to(vcpu->xsave, guest_fpu_mask(vcpu));

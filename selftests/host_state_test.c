@@ -391,6 +391,121 @@ TEST_F(host, pkru_stays_with_its_owner)
 	pkey_free(pkey);
 }
 
+/*
+ * XCR0 = x87|SSE, an exit to userspace, XGETBV: the value the guest set
+ * survives the exit.  (QEMU's TCG runs the guest's XSETBV without the
+ * intercept: quirk 4 reads XCR0 back so that the next entry keeps it.)
+ */
+GUEST_CODE(xcr0_exit_guest,
+	".code64\n"
+	"xor %ecx, %ecx\n"
+	"xor %edx, %edx\n"
+	"mov $3, %eax\n"
+	"xsetbv\n"
+	"out %al, $0x80\n"
+	"xor %ecx, %ecx\n"
+	"xgetbv\n"
+	"mov %eax, (0x3000)\n"
+	"mov %edx, (0x3004)\n"
+	"hlt\n");
+
+TEST_F(host, xcr0_survives_exits)
+{
+	struct mvx_cpuid2 *c;
+
+	c = supported_cpuid();
+	ASSERT_NE(NULL, c);
+	if (!(leaf_d_xcr0(c) & XF_SSE))
+		SKIP(free(c); return, "no XSAVE on this CPU");
+	guest_load(&self->vm, CODE_GPA, xcr0_exit_guest_start,
+		   xcr0_exit_guest_end);
+	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, c, CR4_OSXSAVE,
+				    false));
+	free(c);
+	ASSERT_IO(&self->vcpu, MVX_EXIT_IO_OUT, 0x80, 1);
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_EQ(3, rd32(&self->vm, DATA_GPA));
+	EXPECT_EQ(0, rd32(&self->vm, DATA_GPA + 4));
+}
+
+/*
+ * What a Linux guest does for a signal: with CR4.PKE, XCR0 = x87|SSE|PKRU
+ * and a PKRU value, XSAVE, an exit to userspace, a new PKRU value written
+ * into the save area, XRSTOR, RDPKRU.  OSPKE in CPUID follows CR4.PKE.
+ */
+GUEST_CODE(pkru_xrstor_guest,
+	".code64\n"
+	"mov $7, %eax\n"
+	"xor %ecx, %ecx\n"
+	"cpuid\n"
+	"mov %ecx, (0x3008)\n"
+	"xor %ecx, %ecx\n"
+	"xor %edx, %edx\n"
+	"mov $0x203, %eax\n"
+	"xsetbv\n"
+	"mov $0x55555554, %eax\n"
+	"xor %ecx, %ecx\n"
+	"wrpkru\n"
+	"mov $0x4000, %rdi\n"
+	"mov $0x203, %eax\n"
+	"xor %edx, %edx\n"
+	"xsave (%rdi)\n"
+	"out %al, $0x80\n"
+	"mov $0xd, %eax\n"
+	"mov $9, %ecx\n"
+	"cpuid\n"
+	"movl $0x0000000c, (%rdi,%rbx)\n"
+	"orq $0x200, 512(%rdi)\n"
+	"mov $0x203, %eax\n"
+	"xor %edx, %edx\n"
+	"xrstor (%rdi)\n"
+	"xor %ecx, %ecx\n"
+	"rdpkru\n"
+	"mov %eax, (0x3000)\n"
+	"hlt\n");
+
+TEST_F(host, pkru_restored_by_guest_xrstor)
+{
+	struct mvx_cpuid2 *c;
+
+	c = supported_cpuid();
+	ASSERT_NE(NULL, c);
+	if (!host_has_ospke() || !(leaf_d_xcr0(c) & XF_PKRU))
+		SKIP(free(c); return, "no protection keys on this CPU");
+	guest_load(&self->vm, CODE_GPA, pkru_xrstor_guest_start,
+		   pkru_xrstor_guest_end);
+	ASSERT_EQ(0, long_mode_with(&self->vm, &self->vcpu, c,
+				    CR4_OSXSAVE | CR4_PKE, false));
+	free(c);
+	ASSERT_IO(&self->vcpu, MVX_EXIT_IO_OUT, 0x80, 1);
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_EQ(0x0000000c, rd32(&self->vm, DATA_GPA));
+	EXPECT_TRUE(rd32(&self->vm, DATA_GPA + 8) & (1U << 4))
+		TH_LOG("CPUID.7.0:ECX %#x: OSPKE clear with CR4.PKE set",
+		       rd32(&self->vm, DATA_GPA + 8));
+}
+
+GUEST_CODE(ospke_guest,
+	".code64\n"
+	"mov $7, %eax\n"
+	"xor %ecx, %ecx\n"
+	"cpuid\n"
+	"mov %ecx, (0x3000)\n"
+	"hlt\n");
+
+/* Without CR4.PKE, OSPKE is clear (Linux booted with nopku relies on it). */
+TEST_F(host, ospke_clear_without_cr4_pke)
+{
+	if (!host_has_ospke())
+		SKIP(return, "no protection keys on this CPU");
+	LOAD(MODE_LONG, ospke_guest);
+	ASSERT_EQ(0, vcpu_set_supported_cpuid(&self->vcpu));
+	ASSERT_RUN_EXIT(&self->vcpu, MVX_EXIT_HLT);
+	EXPECT_FALSE(rd32(&self->vm, DATA_GPA) & (1U << 4))
+		TH_LOG("CPUID.7.0:ECX %#x", rd32(&self->vm, DATA_GPA));
+	EXPECT_TRUE(rd32(&self->vm, DATA_GPA) & (1U << 3));	/* PKU itself */
+}
+
 /* ---------------------------------------------------------- guest time */
 
 GUEST_CODE(spin,

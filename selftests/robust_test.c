@@ -229,10 +229,12 @@ static const struct {
 	const char *want;
 } attack_msrs[] = {
 	{ 0x0, "GGG" }, { 0x1, "GGG" }, { 0x6, "GGG" },
-	/* TSC: writes set the offset */
-	{ 0x10, "---" }, { 0x17, "GGG" },
+	/* TSC: writes set the offset; PLATFORM_ID reads 0 (KVM's list) */
+	{ 0x10, "---" }, { 0x17, "-GG" },
 	/* APIC base: stored unchecked (KVM: #GP on reserved bits) */
-	{ 0x1b, "---" }, { 0x2a, "GGG" }, { 0x34, "GGG" },
+	{ 0x1b, "---" },
+	/* EBL_CR_POWERON: reads 0, as on KVM */
+	{ 0x2a, "-GG" }, { 0x34, "GGG" },
 	/* FEATURE_CONTROL: locked, VMX off */
 	{ 0x3a, "-GG" }, { 0x3b, "GGG" },
 	/* SPEC_CTRL, PRED_CMD, ARCH_CAPABILITIES: issue 13 item 4 */
@@ -247,7 +249,8 @@ static const struct {
 	{ 0x174, "---" }, { 0x175, "---" }, { 0x176, "---" },
 	{ 0x179, "GGG" }, { 0x17a, "GGG" }, { 0x17b, "GGG" },
 	{ 0x186, "GGG" }, { 0x187, "GGG" }, { 0x198, "GGG" },
-	{ 0x199, "GGG" },
+	/* PERF_CTL: reads 0, as on KVM */
+	{ 0x199, "-GG" },
 	/* MISC_ENABLE: stored */
 	{ 0x1a0, "---" }, { 0x1a2, "GGG" }, { 0x1b0, "GGG" },
 	/* DEBUGCTL: only 0 */
@@ -286,7 +289,8 @@ static const struct {
 	/* TSC_AUX: bits 63:32 reserved */
 	{ 0xc0000103, "-G-" }, { 0xc0000104, "GGG" }, { 0xc0010000, "GGG" },
 	{ 0xc0010004, "GGG" }, { 0xc0010010, "GGG" }, { 0xc0010015, "GGG" },
-	{ 0xc0010055, "GGG" },
+	/* INT_PENDING_MSG: reads 0, as on KVM (Linux reads it on K8) */
+	{ 0xc0010055, "-GG" },
 	/* VM_CR, VM_HSAVE_PA (0xc0010117): SVM is not offered */
 	{ 0xc0010114, "GGG" }, { 0xc0010115, "GGG" }, { 0xc0010117, "GGG" },
 	{ 0xc0010130, "GGG" }, { 0xc0010131, "GGG" }, { 0xc0010140, "GGG" },

@@ -50,6 +50,8 @@ struct uart {
 	int irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;
+	void (*tx_watch)(void *opaque, uint8_t c);
+	void *tx_watch_opaque;
 };
 
 void uart_init(struct uart *u, FILE *out, int in_fd);
@@ -60,6 +62,14 @@ void uart_connect_irq(struct uart *u, void (*set_irq)(void *opaque, int level),
 /* Queue received bytes; returns how many fit. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 void uart_flush(struct uart *u);
+/* Read input from fd (-1: none) instead; only before the guest runs. */
+void uart_set_input(struct uart *u, int fd);
+/*
+ * fn sees each byte the guest transmits, after it went to the output
+ * (loopback bytes do not leave); called with the UART's lock held.
+ */
+void uart_watch_output(struct uart *u, void (*fn)(void *opaque, uint8_t c),
+		       void *opaque);
 
 /* Port 0xE9: writes go to out, reads return 0xE9 (Bochs convention). */
 #define DEBUGCON_PORT	0xe9

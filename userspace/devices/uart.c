@@ -78,6 +78,23 @@ void uart_connect_irq(struct uart *u, void (*set_irq)(void *opaque, int level),
 	pthread_mutex_unlock(&u->lock);
 }
 
+void uart_set_input(struct uart *u, int fd)
+{
+	pthread_mutex_lock(&u->lock);
+	if (!u->reader_started)
+		u->in_fd = fd;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_watch_output(struct uart *u, void (*fn)(void *opaque, uint8_t c),
+		       void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	u->tx_watch = fn;
+	u->tx_watch_opaque = opaque;
+	pthread_mutex_unlock(&u->lock);
+}
+
 static unsigned int rx_trigger_level(const struct uart *u)
 {
 	static const unsigned int level[4] = { 1, 4, 8, 14 };
@@ -279,6 +296,8 @@ static void send_byte(struct uart *u, uint8_t c)
 	u->out_pending = 1;
 	if (c == '\n')
 		flush_locked(u);
+	if (u->tx_watch)
+		u->tx_watch(u->tx_watch_opaque, c);
 }
 
 /*

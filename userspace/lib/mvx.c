@@ -293,7 +293,9 @@ static void set_apic_id(struct mvx_cpuid2 *cpuid, unsigned int id)
 	}
 }
 
-int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu)
+int mvx_set_filtered_cpuid(struct mvx_vcpu *vcpu,
+			   void (*filter)(struct mvx_cpuid2 *cpuid, void *arg),
+			   void *arg)
 {
 	size_t len = sizeof(struct mvx_cpuid2) +
 		     CPUID_MAX_ENTRIES * sizeof(struct mvx_cpuid_entry2);
@@ -307,10 +309,17 @@ int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu)
 		ret = mvx_fail(errno, "MVX_GET_SUPPORTED_CPUID");
 	} else {
 		set_apic_id(cpuid, vcpu->id);
+		if (filter)
+			filter(cpuid, arg);
 		ret = vcpu_ioctl(vcpu, MVX_SET_CPUID2, cpuid, "MVX_SET_CPUID2");
 	}
 	free(cpuid);
 	return ret;
+}
+
+int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu)
+{
+	return mvx_set_filtered_cpuid(vcpu, NULL, NULL);
 }
 
 void *mvx_pio_data(struct mvx_vcpu *vcpu)

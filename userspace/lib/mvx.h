@@ -88,6 +88,13 @@ int mvx_set_sregs(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
  * EFER.LME or CR4.PAE itself.
  */
 int mvx_set_supported_cpuid(struct mvx_vcpu *vcpu);
+/*
+ * The same, with filter(table, arg) applied to the table (which has room
+ * for more entries than nent says) before it is set.
+ */
+int mvx_set_filtered_cpuid(struct mvx_vcpu *vcpu,
+			   void (*filter)(struct mvx_cpuid2 *cpuid, void *arg),
+			   void *arg);
 /* Data of the current port I/O exit (run page + io.data_offset). */
 void *mvx_pio_data(struct mvx_vcpu *vcpu);
 

@@ -9,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "cpuid.h"
+#include "linuxboot.h"
 #include "loader.h"
 #include "util.h"
 #include "machine.h"
@@ -36,7 +38,7 @@ static int add_region(struct machine *m, uint64_t gpa, uint64_t size,
  */
 static int layout_ram(struct machine *m, char *err, size_t errlen)
 {
-	uint64_t mem = m->opt->mem;
+	uint64_t mem = m->mem;
 
 	m->ram = map_anon(mem);
 	if (!m->ram)
@@ -116,33 +118,33 @@ static int check_sys_area(struct machine *m, const struct load_info *li,
 	return 0;
 }
 
-static int load_kernel(struct machine *m, char *err, size_t errlen)
+/* Name the file in a loader's message: the loaders only know the bytes. */
+static int name_file(const char *path, char *err, size_t errlen)
+{
+	char tmp[256];
+
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	return set_err(err, errlen, "%s: %s", path, tmp);
+}
+
+static int load_program(struct machine *m, const struct image *img,
+			char *err, size_t errlen)
 {
 	const struct options *opt = m->opt;
 	struct load_info li;
-	struct image img;
 	int ret;
 
-	if (image_read(opt->kernel, &img, err, errlen))
-		return -1;
-	if (image_kind(&img) == IMAGE_FLAT) {
+	if (image_kind(img) == IMAGE_FLAT) {
 		m->mode = opt->mode == MODE_AUTO ? MODE_REAL : opt->mode;
-		ret = load_flat(&m->layout, &img,
+		ret = load_flat(&m->layout, img,
 				opt->load_set ? opt->load : default_load(m->mode),
 				&li, err, errlen);
 	} else {
-		ret = load_elf(&m->layout, &img, &li, err, errlen);
+		ret = load_elf(&m->layout, img, &li, err, errlen);
 		m->mode = opt->mode == MODE_AUTO ? li.mode : opt->mode;
 	}
-	image_free(&img);
-	if (ret) {
-		/* Name the file: the loaders only know the bytes. */
-		char tmp[256];
-
-		snprintf(tmp, sizeof(tmp), "%s: %s", opt->kernel, err);
-		snprintf(err, errlen, "%s", tmp);
-		return -1;
-	}
+	if (ret)
+		return name_file(opt->kernel, err, errlen);
 	m->entry = opt->entry_set ? opt->entry : li.entry;
 	if (check_entry(m, err, errlen))
 		return -1;
@@ -150,6 +152,56 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
 	if (opt->firmware)
 		return 0;
 	return check_sys_area(m, &li, err, errlen);
+}
+
+/* Options that only make sense for one kind of image. */
+static int check_kernel_options(struct machine *m, const struct image *img,
+				char *err, size_t errlen)
+{
+	const struct options *opt = m->opt;
+
+	if (!m->linux_boot) {
+		if (opt->initrd || opt->append)
+			return set_err(err, errlen,
+				       "%s is not a Linux bzImage (no HdrS setup header: %s); --initrd and --append need one",
+				       opt->kernel, bzimage_describe(img));
+		return 0;
+	}
+	if (opt->firmware)
+		return set_err(err, errlen,
+			       "%s is a Linux bzImage: the runner boots it itself, without --firmware",
+			       opt->kernel);
+	if (opt->mode != MODE_AUTO || opt->load_set || opt->entry_set)
+		return set_err(err, errlen,
+			       "%s is a Linux bzImage: --mode, --load and --entry do not apply",
+			       opt->kernel);
+	if (m->nr_vcpus > 1)
+		return set_err(err, errlen,
+			       "%s is a Linux bzImage: one vCPU only (no local APIC to start others)",
+			       opt->kernel);
+	return 0;
+}
+
+static int load_linux(struct machine *m, const struct image *img,
+		      char *err, size_t errlen)
+{
+	struct linux_machine lm = {
+		.mem = m->mem,
+		.gdt_gpa = SYS_AREA_GPA,
+		.tsc_khz = m->tsc_khz,
+	};
+
+	if (linux_load(&m->layout, img, m->opt, &lm, &m->boot, err, errlen))
+		return name_file(m->opt->kernel, err, errlen);
+	return 0;
+}
+
+static int load_kernel(struct machine *m, const struct image *img,
+		       char *err, size_t errlen)
+{
+	if (m->linux_boot)
+		return load_linux(m, img, err, errlen);
+	return load_program(m, img, err, errlen);
 }
 
 /* PC wiring: PIT counter 0 on IRQ 0, COM1 on IRQ 4, the i8042 on 1 and 12. */
@@ -181,7 +233,7 @@ static void init_interrupts(struct machine *m)
 
 static int attach_devices(struct machine *m, char *err, size_t errlen)
 {
-	uint64_t mem = m->opt->mem;
+	uint64_t mem = m->mem;
 	/* The UART reads stdin only once the guest looks for input. */
 	int in_fd = fcntl(0, F_GETFD) < 0 ? -1 : 0;
 
@@ -208,23 +260,48 @@ static int attach_devices(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* A bzImage gets a default memory size that fits a distro kernel. */
+static void choose_memory(struct machine *m)
+{
+	const struct options *opt = m->opt;
+
+	m->mem = opt->mem;
+	if (m->linux_boot && !opt->mem_set)
+		m->mem = BZ_DEFAULT_MEM;
+}
+
 int machine_prepare(struct machine *m, const struct options *opt,
 		    char *err, size_t errlen)
 {
+	struct image kernel = { 0 };
+	int ret = -1;
+
 	memset(m, 0, sizeof(*m));
 	m->opt = opt;
 	m->vm.dev_fd = -1;
 	m->vm.vm_fd = -1;
 	m->nr_vcpus = opt->cpus;
 	m->mode = MODE_REAL;
+	m->tsc_khz = measure_tsc_khz();
 
+	if (opt->kernel) {
+		if (image_read(opt->kernel, &kernel, err, errlen))
+			return -1;
+		m->linux_boot = bzimage_detect(&kernel);
+		if (check_kernel_options(m, &kernel, err, errlen))
+			goto out;
+	}
+	choose_memory(m);
 	if (layout_ram(m, err, errlen))
-		return -1;
+		goto out;
 	if (opt->firmware && load_firmware(m, err, errlen))
-		return -1;
-	if (opt->kernel && load_kernel(m, err, errlen))
-		return -1;
-	return attach_devices(m, err, errlen);
+		goto out;
+	if (opt->kernel && load_kernel(m, &kernel, err, errlen))
+		goto out;
+	ret = attach_devices(m, err, errlen);
+out:
+	image_free(&kernel);
+	return ret;
 }
 
 static int vm_fail(char *err, size_t errlen)
@@ -238,6 +315,8 @@ static int setup_vcpu_state(struct machine *m, struct mvx_vcpu *v)
 	struct mvx_regs regs;
 	int ret;
 
+	if (m->linux_boot)
+		return linux_setup_boot_vcpu(v, SYS_AREA_GPA, &m->boot);
 	switch (m->mode) {
 	case MODE_LONG:
 		ret = mvx_setup_long_mode(v, SYS_AREA_GPA);
@@ -269,6 +348,7 @@ static int setup_vcpu_state(struct machine *m, struct mvx_vcpu *v)
 
 static int create_vcpus(struct machine *m, char *err, size_t errlen)
 {
+	struct machine_cpuid mc = { .tsc_khz = m->tsc_khz };
 	unsigned int i;
 
 	m->cpus = calloc(m->nr_vcpus, sizeof(*m->cpus));
@@ -284,7 +364,7 @@ static int create_vcpus(struct machine *m, char *err, size_t errlen)
 		 * KVM refuses EFER.LME and CR4.PAE from a guest whose CPUID
 		 * lacks LM/PAE.  A device without these ioctls keeps its own.
 		 */
-		mvx_set_supported_cpuid(&c->vcpu);
+		mvx_set_filtered_cpuid(&c->vcpu, machine_cpuid_filter, &mc);
 		/* Firmware starts from the architectural reset state. */
 		if (!m->opt->firmware && setup_vcpu_state(m, &c->vcpu))
 			return vm_fail(err, errlen);
@@ -327,7 +407,7 @@ void machine_destroy(struct machine *m)
 	}
 	mvx_vm_close(&m->vm);
 	if (m->ram)
-		munmap(m->ram, m->opt->mem);
+		munmap(m->ram, m->mem);
 	if (m->fw)
 		munmap(m->fw, m->fw_window);
 	m->ram = NULL;

@@ -11,6 +11,7 @@
 
 #include "mvx.h"
 #include "bus.h"
+#include "bzimage.h"
 #include "devices.h"
 #include "irq.h"
 #include "options.h"
@@ -43,11 +44,15 @@ struct machine {
 	const struct options *opt;
 	struct mvx_vm vm;
 	struct mvx_memmap layout;	/* guest memory, before the device */
+	uint64_t mem;			/* guest RAM size */
 	void *ram;
 	void *fw;
 	uint64_t fw_window;
 	enum boot_mode mode;		/* resolved; unused with firmware */
 	uint64_t entry;
+	uint32_t tsc_khz;		/* host TSC rate, the guest's too */
+	int linux_boot;			/* the kernel is a bzImage */
+	struct bz_boot boot;		/* where bzimage_load put things */
 
 	struct bus pio, mmio;
 	struct uart uart;

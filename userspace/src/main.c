@@ -4,7 +4,9 @@
  * options_usage() for the command line and the guest-visible conventions.
  */
 #include <stdio.h>
+#include <unistd.h>
 
+#include "console.h"
 #include "machine.h"
 #include "runctl.h"
 
@@ -32,7 +34,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "minivmx-run: %s\n", err);
 		return RUN_EXIT_USAGE;
 	}
+	if (console_start(&m.uart, STDIN_FILENO, err, sizeof(err))) {
+		fprintf(stderr, "minivmx-run: %s\n", err);
+		return RUN_EXIT_USAGE;
+	}
 	status = machine_run(&m);
+	console_stop();
 	if (opt.stats)
 		machine_print_stats(&m, stderr);
 	return status;

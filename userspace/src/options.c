@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bzimage.h"
 #include "options.h"
 #include "util.h"
 
@@ -17,12 +18,17 @@ void options_usage(FILE *f)
 "Run a guest on /dev/minivmx (or /dev/kvm) with a UART console on stdout.\n"
 "\n"
 "  --device PATH     hypervisor device (default /dev/minivmx; /dev/kvm works)\n"
-"  --mem SIZE        guest RAM, e.g. 64M, 1G (default 64M, 1M..3G)\n"
+"  --mem SIZE        guest RAM, e.g. 64M, 1G (default 64M, 128M for a\n"
+"                    Linux bzImage; 1M..3G)\n"
 "  --cpus N          number of vCPUs, one thread each (default 1, max 64)\n"
 "  --firmware FILE   firmware image: ends at 4 GiB, last 128 KiB also at\n"
 "                    0xE0000; vCPUs start at the reset vector 0xFFFFFFF0\n"
 "                    (each with its id as CPUID initial APIC id)\n"
-"  --kernel FILE     ELF32/ELF64 or flat binary (same as IMAGE)\n"
+"  --kernel FILE     Linux bzImage, ELF32/ELF64 or flat binary (same as\n"
+"                    IMAGE)\n"
+"  --initrd FILE     initramfs for a bzImage\n"
+"  --append CMDLINE  kernel command line for a bzImage (default\n"
+"                    \"" BZ_DEFAULT_CMDLINE "\")\n"
 "  --mode MODE       real, protected or long (default: real for flat\n"
 "                    binaries, protected for ELF32, long for ELF64)\n"
 "  --load ADDR       load address of a flat binary (default 0x7c00 in real\n"
@@ -36,12 +42,20 @@ void options_usage(FILE *f)
 "0x7c00 - 0x200 * id in real mode). Protected and long mode use a flat GDT\n"
 "(code64 0x08, data 0x10, code32 0x18) and, in long mode, page tables\n"
 "identity-mapping 4 GiB, both at 0x8000-0xEFFF.\n"
+"A Linux bzImage (boot protocol 2.06 or later) starts at its 32-bit entry\n"
+"with a zero page, e820 map and command line built by the runner, on one\n"
+"vCPU. The machine has no local APIC and CPUID says so: Linux runs with\n"
+"the PIC and the PIT.\n"
 "Devices: UART 0x3F8, debug console 0xE9, exit port 0xF4 (OUT N ends the\n"
 "run with status N), CMOS 0x70/0x71, reset 0xCF9/0x64/0x92, MMIO scratch\n"
 "page at 0xD0000000.\n"
-"Exit status: the guest's (exit port), 0 when every vCPU halted or the\n"
-"guest reset, 1 for usage/setup errors, 2 when the guest crashed,\n"
-"128+N when signal N (INT, TERM, HUP) ended the run.\n", f);
+"Console: the UART on stdin/stdout. On a terminal, raw mode for the run\n"
+"(Ctrl-C goes to the guest); Ctrl-A x quits (status 0), Ctrl-A h lists\n"
+"the keys, Ctrl-A Ctrl-A sends Ctrl-A. Other stdin reaches the guest as is.\n"
+"Exit status: the guest's (exit port), 0 when every vCPU halted, the guest\n"
+"reset or Ctrl-A x, 1 for usage/setup errors, 2 when the guest crashed,\n"
+"3 when it printed \"Kernel panic - not syncing\", 128+N when signal N\n"
+"(INT, TERM, HUP) ended the run.\n", f);
 }
 
 int parse_size(const char *s, uint64_t *out)
@@ -104,7 +118,8 @@ static int parse_mode(const char *s, enum boot_mode *mode)
 }
 
 enum { OPT_DEVICE = 256, OPT_MEM, OPT_CPUS, OPT_FIRMWARE, OPT_KERNEL,
-	OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_STATS, OPT_HELP, OPT_VERSION };
+	OPT_INITRD, OPT_APPEND, OPT_MODE, OPT_LOAD, OPT_ENTRY, OPT_STATS,
+	OPT_HELP, OPT_VERSION };
 
 static const struct option long_opts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
@@ -112,6 +127,8 @@ static const struct option long_opts[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "load", required_argument, NULL, OPT_LOAD },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
@@ -142,6 +159,7 @@ static int apply_option(struct options *opt, int c, const char *arg,
 			return -1;
 		}
 		opt->mem = v;
+		opt->mem_set = 1;
 		return 0;
 	case OPT_CPUS:
 		if (parse_addr(arg, &v) || v < 1 || v > OPT_MAX_CPUS) {
@@ -156,6 +174,12 @@ static int apply_option(struct options *opt, int c, const char *arg,
 		return 0;
 	case OPT_KERNEL:
 		opt->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		opt->initrd = arg;
+		return 0;
+	case OPT_APPEND:
+		opt->append = arg;
 		return 0;
 	case OPT_MODE:
 		if (parse_mode(arg, &opt->mode)) {
@@ -196,6 +220,10 @@ static int check_combination(struct options *opt, char *err, size_t errlen)
 	if (opt->firmware && (opt->mode != MODE_AUTO || opt->entry_set)) {
 		set_err(err, errlen,
 			"--firmware starts at the reset vector: --mode and --entry do not apply");
+		return -1;
+	}
+	if ((opt->initrd || opt->append) && !opt->kernel) {
+		set_err(err, errlen, "--initrd and --append need --kernel BZIMAGE");
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,9 @@ struct options {
 	unsigned int cpus;
 	const char *firmware;
 	const char *kernel;	/* --kernel FILE or the IMAGE argument */
+	const char *initrd;	/* --initrd FILE (bzImage only) */
+	const char *append;	/* --append CMDLINE (bzImage only) */
+	int mem_set;		/* --mem given: no default by image kind */
 	enum boot_mode mode;
 	uint64_t load;
 	int load_set;

@@ -21,12 +21,14 @@ void runctl_reset(void)
 	pthread_mutex_unlock(&lock);
 }
 
-void runctl_request_stop(int st, const char *fmt, ...)
+int runctl_request_stop(int st, const char *fmt, ...)
 {
+	int first;
 	va_list ap;
 
 	pthread_mutex_lock(&lock);
-	if (!stopping) {
+	first = !stopping;
+	if (first) {
 		status = st;
 		va_start(ap, fmt);
 		vsnprintf(reason, sizeof(reason), fmt, ap);
@@ -35,6 +37,7 @@ void runctl_request_stop(int st, const char *fmt, ...)
 		pthread_cond_broadcast(&stopped_cond);
 	}
 	pthread_mutex_unlock(&lock);
+	return first;
 }
 
 int runctl_stopping(void)

@@ -366,7 +366,10 @@ int machine_run(struct machine *m)
 	unsigned int i;
 	int status;
 
-	runctl_reset();
+	/*
+	 * No runctl_reset() here: a stop asked for before the run (Ctrl-A x
+	 * as soon as the console is up) must stand.
+	 */
 	if (install_kick_handler() || catch_termination()) {
 		fprintf(stderr, "minivmx-run: cannot set up signal handling\n");
 		return RUN_EXIT_USAGE;

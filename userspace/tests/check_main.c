@@ -20,6 +20,9 @@ int main(void)
 	srunner_add_suite(sr, lib_suite());
 	srunner_add_suite(sr, pic_suite());
 	srunner_add_suite(sr, irq_suite());
+	srunner_add_suite(sr, escape_suite());
+	srunner_add_suite(sr, panicwatch_suite());
+	srunner_add_suite(sr, console_suite());
 	srunner_add_suite(sr, i8042_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

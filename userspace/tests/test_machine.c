@@ -5,10 +5,13 @@
  * images and devices it must refuse with a message.
  */
 #include <fcntl.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bzimage.h"
+#include "cpuid.h"
 #include "loader.h"
 #include "machine.h"
 #include "tests.h"
@@ -187,6 +190,143 @@ START_TEST(test_device_errors)
 }
 END_TEST
 
+/* The first /boot/vmlinuz-* of this host, or NULL (with a note). */
+static const char *host_bzimage(glob_t *g)
+{
+	if (glob("/boot/vmlinuz-*", 0, NULL, g) || !g->gl_pathc) {
+		printf("SKIP: no /boot/vmlinuz-* on this host\n");
+		return NULL;
+	}
+	return g->gl_pathv[0];
+}
+
+/*
+ * A bzImage given as IMAGE: 128 MiB by default, the boot GDT at the
+ * runner's system area, the command line with the TSC rate added.
+ */
+START_TEST(test_bzimage_prepared_for_linux)
+{
+	const uint64_t *gdt;
+	const char *kernel, *cmdline;
+	char want[64];
+	glob_t g;
+
+	kernel = host_bzimage(&g);
+	if (!kernel)
+		return;
+	ck_assert_int_eq(PARSE(kernel), 0);
+	ck_assert_msg(machine_prepare(&m, &opt, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(m.linux_boot, 1);
+	ck_assert_uint_eq(m.mem, BZ_DEFAULT_MEM);
+	ck_assert_ptr_nonnull(mvx_memmap_hva(&m.layout, BZ_DEFAULT_MEM - 4096, 4096));
+	ck_assert_uint_eq(m.boot.zero_page, BZ_ZERO_PAGE_GPA);
+
+	gdt = mvx_memmap_hva(&m.layout, SYS_AREA_GPA, 32);
+	ck_assert_ptr_nonnull(gdt);
+	ck_assert_uint_eq(gdt[BZ_BOOT_CS / 8] >> 40 & 0xff, 0x9b);	/* code */
+	ck_assert_uint_eq(gdt[BZ_BOOT_DS / 8] >> 40 & 0xff, 0x93);	/* data */
+
+	cmdline = mvx_memmap_hva(&m.layout, m.boot.cmdline, 256);
+	ck_assert_ptr_nonnull(cmdline);
+	ck_assert_uint_gt(m.tsc_khz, 0);
+	snprintf(want, sizeof(want), " tsc_early_khz=%u", m.tsc_khz);
+	ck_assert_str_eq(cmdline + strlen(BZ_DEFAULT_CMDLINE), want);
+	ck_assert_mem_eq(cmdline, BZ_DEFAULT_CMDLINE, strlen(BZ_DEFAULT_CMDLINE));
+	machine_destroy(&m);
+
+	/* --mem wins; a command line with its own TSC rate is left alone. */
+	ck_assert_int_eq(PARSE("--mem", "200M", "--append",
+			       "console=ttyS0 tsc_early_khz=1000", kernel), 0);
+	ck_assert_msg(machine_prepare(&m, &opt, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(m.mem, 200ULL << 20);
+	cmdline = mvx_memmap_hva(&m.layout, m.boot.cmdline, 64);
+	ck_assert_str_eq(cmdline, "console=ttyS0 tsc_early_khz=1000");
+	globfree(&g);
+}
+END_TEST
+
+START_TEST(test_bzimage_options_refused)
+{
+	const char *kernel;
+	glob_t g;
+
+	/* --initrd/--append name a file that is not a bzImage, and say why. */
+	ck_assert_int_eq(PARSE("--initrd", "guests/echo.bin", "guests/echo.bin"), 0);
+	ck_assert_int_eq(machine_prepare(&m, &opt, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "guests/echo.bin is not a Linux bzImage (no HdrS"), "%s", err);
+	machine_destroy(&m);
+
+	kernel = host_bzimage(&g);
+	if (!kernel)
+		return;
+	ck_assert_int_eq(PARSE("--mode", "long", kernel), 0);
+	ck_assert_int_eq(machine_prepare(&m, &opt, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "--mode, --load and --entry do not apply"), "%s", err);
+	machine_destroy(&m);
+	ck_assert_int_eq(PARSE("--cpus", "2", kernel), 0);
+	ck_assert_int_eq(machine_prepare(&m, &opt, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "one vCPU only"), "%s", err);
+	machine_destroy(&m);
+	ck_assert_int_eq(PARSE("--initrd", "/nonexistent.cpio", kernel), 0);
+	ck_assert_int_eq(machine_prepare(&m, &opt, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "/nonexistent.cpio"), "%s", err);
+	globfree(&g);
+}
+END_TEST
+
+static struct mvx_cpuid_entry2 *leaf(struct mvx_cpuid2 *c, uint32_t fn)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn)
+			return &c->entries[i];
+	return NULL;
+}
+
+/* What the machine's CPUID takes away and adds. */
+START_TEST(test_machine_cpuid)
+{
+	static const struct mvx_cpuid_entry2 in[] = {
+		{ .function = 1, .ecx = ~0U, .edx = ~0U },
+		{ .function = 7, .ecx = ~0U },
+		{ .function = 0x15, .eax = 2, .ebx = 184, .ecx = 0 },
+		{ .function = 0x40000000, .eax = 0x40000001 },
+		{ .function = 0x40000001, .eax = ~0U },
+		{ .function = 0x80000001, .edx = ~0U },
+	};
+	struct machine_cpuid mc = { .tsc_khz = 2500000 };
+	struct mvx_cpuid2 *c;
+
+	c = calloc(1, sizeof(*c) + sizeof(in));
+	ck_assert_ptr_nonnull(c);
+	c->nent = 6;
+	memcpy(c->entries, in, sizeof(in));
+	machine_cpuid_filter(c, &mc);
+	ck_assert_uint_eq(c->nent, 4);
+	ck_assert_ptr_null(leaf(c, 0x40000000));
+	ck_assert_ptr_null(leaf(c, 0x40000001));
+	ck_assert_uint_eq(leaf(c, 1)->edx, ~0U & ~(1U << 9 | 1U << 7 | 1U << 14));
+	ck_assert_uint_eq(leaf(c, 1)->ecx, ~0U & ~(1U << 21 | 1U << 24));
+	ck_assert_uint_eq(leaf(c, 7)->ecx, ~0U & ~(1U << 16));
+	ck_assert_uint_eq(leaf(c, 0x80000001)->edx, ~0U & ~(1U << 9 | 1U << 7 | 1U << 14));
+	ck_assert_uint_eq(leaf(c, 0x15)->eax, 1);
+	ck_assert_uint_eq(leaf(c, 0x15)->ebx, 1);
+	ck_assert_uint_eq(leaf(c, 0x15)->ecx, 2500000000U);
+	free(c);
+}
+END_TEST
+
+/* The measured TSC rate is plausible: 10 MHz to 10 GHz. */
+START_TEST(test_tsc_rate_measured)
+{
+	uint32_t khz = measure_tsc_khz();
+
+	ck_assert_uint_gt(khz, 10000);
+	ck_assert_uint_lt(khz, 10000000);
+}
+END_TEST
+
 Suite *machine_suite(void)
 {
 	Suite *s = suite_create("machine");
@@ -198,6 +338,10 @@ Suite *machine_suite(void)
 	tcase_add_test(tc, test_long_mode_tables_identity_map_4g);
 	tcase_add_test(tc, test_images_refused_with_file_name);
 	tcase_add_test(tc, test_device_errors);
+	tcase_add_test(tc, test_bzimage_prepared_for_linux);
+	tcase_add_test(tc, test_bzimage_options_refused);
+	tcase_add_test(tc, test_machine_cpuid);
+	tcase_add_test(tc, test_tsc_rate_measured);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,9 @@ Suite *stats_suite(void);
 Suite *lib_suite(void);
 Suite *pic_suite(void);
 Suite *irq_suite(void);
+Suite *escape_suite(void);
+Suite *panicwatch_suite(void);
+Suite *console_suite(void);
 Suite *i8042_suite(void);
 
 #endif /* MVX_TESTS_H */

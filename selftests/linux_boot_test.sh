@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# minivmx-run boots the PC's own Debian kernel (issue 15): /boot/vmlinuz
+# with a busybox initramfs built here, whose /init prints uname -r, sleeps
+# one second (the PIT timer works), reads a line from the console (UART
+# receive interrupts) and powers off.  The line is typed only once /init
+# asks for it, as a person would.  Prints TAP; the /init lines go to
+# $LINUX_BOOT_OUT for run_tests, which compares them with KVM's.
+#
+#   linux_boot_test.sh              on ${MVX_DEVICE:-/dev/minivmx}
+#   LINUX_BOOT_KERNEL=FILE          another bzImage (default /boot/vmlinuz)
+#   LINUX_BOOT_TIMEOUT=S            limit for the whole boot (default 1200)
+DEV=${MVX_DEVICE:-/dev/minivmx}
+KERNEL=${LINUX_BOOT_KERNEL:-/boot/vmlinuz}
+LIMIT=${LINUX_BOOT_TIMEOUT:-1200}
+OUT=${LINUX_BOOT_OUT:-${TMPDIR:-/tmp}/linux_boot.out}
+CMDLINE="console=ttyS0 panic=-1 quiet"
+LINE="a line typed at the console"
+W=$(mktemp -d "${TMPDIR:-/tmp}/linux_boot.XXXXXX") || exit 1
+n=0
+trap "" PIPE	# the runner may be gone when the line is typed
+failed=0
+
+tap() {	# status, description
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# The guest's /init: busybox ash.  Its "init: " lines are the result.
+write_init() {
+	cat > "$1" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+echo "init: uname -r $(uname -r)"
+sleep 1
+echo "init: slept 1 s"
+echo "init: ready for a line"
+read -r line
+echo "init: read '$line'"
+poweroff -f
+EOF
+	chmod 755 "$1"
+}
+
+build_initramfs() {	# directory, archive
+	mkdir -p "$1/bin" "$1/dev" "$1/proc" &&
+	cp /bin/busybox "$1/bin/busybox" &&
+	mknod "$1/dev/console" c 5 1 &&
+	write_init "$1/init" &&
+	(cd "$1" && find . | cpio -o -H newc 2> /dev/null) > "$2"
+}
+
+# Wait until the console shows $1, the runner ended, or the time is up.
+wait_for_console() {	# text, runner pid, deadline (seconds since epoch)
+	while ! grep -q "$1" "$W/console" 2> /dev/null; do
+		kill -0 "$2" 2> /dev/null || return 1
+		[ "$(date +%s)" -lt "$3" ] || return 1
+		sleep 1
+	done
+}
+
+echo "TAP version 13"
+echo "1..6"
+echo "# $DEV: $KERNEL ($(uname -r)), append \"$CMDLINE\""
+if ! build_initramfs "$W/root" "$W/init.cpio"; then
+	echo "Bail out! cannot build the initramfs"
+	exit 1
+fi
+mkfifo "$W/in"
+deadline=$(($(date +%s) + LIMIT))
+minivmx-run --device "$DEV" --kernel "$KERNEL" --initrd "$W/init.cpio" \
+	--append "$CMDLINE" < "$W/in" > "$W/console" 2> "$W/err" &
+pid=$!
+( sleep "$LIMIT"; kill -TERM "$pid" 2> /dev/null ) > /dev/null 2>&1 &
+watchdog=$!
+exec 3> "$W/in"
+wait_for_console "init: ready for a line" "$pid" "$deadline"
+tap $? "/init asks for a line"
+echo "$LINE" >&3
+exec 3>&-
+wait "$pid"
+rc=$?
+kill "$watchdog" 2> /dev/null
+wait "$watchdog" 2> /dev/null
+tr -d '\r' < "$W/console" > "$W/text"
+tap $((rc != 0)) "minivmx-run exits 0 after poweroff (status $rc)"
+grep -q "^init: uname -r $(uname -r)\$" "$W/text"
+tap $? "the guest runs the PC's kernel"
+grep -q "^init: slept 1 s\$" "$W/text"
+tap $? "sleep 1 returns (timer interrupts)"
+grep -q "^init: read '$LINE'\$" "$W/text"
+tap $? "the typed line reaches /init (UART receive interrupts)"
+! grep -Eq "Kernel panic|BUG|WARNING|Oops|Call Trace" "$W/text"
+tap $? "no kernel complaint on the console"
+grep '^init: ' "$W/text" > "$OUT"
+if [ "$failed" -ne 0 ]; then
+	echo "# console:"
+	sed 's/^/#   /' "$W/text" | tail -n 60
+	echo "# stderr:"
+	sed 's/^/#   /' "$W/err"
+fi
+rm -rf "$W"
+[ "$failed" -eq 0 ]
