@@ -98,6 +98,19 @@ void mvx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 	queue_exception_event(vcpu, &ev);
 }
 
+/*
+ * Called by the backend at an exit before the guest took the external
+ * interrupt it was handed: it is queued again, as MVX_INTERRUPT left it.
+ */
+void mvx_return_interrupt(struct mvx_vcpu *vcpu, const struct mvx_event *ev)
+{
+	struct mvx_event_state *e = &vcpu->events;
+
+	e->interrupt = *ev;
+	e->interrupt.reinjected = false;
+	e->interrupt_queued = true;
+}
+
 /* Called by the backend at an exit that cut the delivery of @ev short. */
 void mvx_requeue_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev)
 {

@@ -44,12 +44,21 @@ unsigned int mvx_max_vcpus = MVX_MAX_VCPUS;
  * rt_sigreturn").  So XCR0 is read after every stay in the guest.  On
  * silicon XSETBV always exits and the read gives what we set: one XGETBV
  * per exit to userspace.
+ * MVX_QUIRK_SVM_VIRQ: QEMU's TCG (7.2) delivers an external interrupt
+ * injected through EVENTINJ at VMRUN but leaves its vector behind as a
+ * pending exception, and delivers it a second time, whatever RFLAGS.IF
+ * says, if its vCPU thread is kicked before the next #VMEXIT: a Linux
+ * guest then re-enters its timer interrupt while holding i8259A_lock and
+ * deadlocks.  So fresh external interrupts go in as a virtual interrupt
+ * (V_IRQ with its vector, no VINTR intercept), which the CPU delivers
+ * through its ordinary interrupt path; one not yet taken at the exit is
+ * queued again.  Silicon delivers V_IRQ the same way.
  */
 unsigned int mvx_quirks = MVX_QUIRK_IRQ_WATCHDOG | MVX_QUIRK_HIDE_LME |
-			  MVX_QUIRK_XCR0_READBACK;
+			  MVX_QUIRK_XCR0_READBACK | MVX_QUIRK_SVM_VIRQ;
 module_param_named(quirks, mvx_quirks, uint, 0444);
 MODULE_PARM_DESC(quirks,
-		 "Emulator workarounds, a bit mask: 1 = VMX preemption-timer watchdog (Bochs), 2 = SVM EFER.LME kept out of the VMCB while paging is off (QEMU TCG), 4 = XCR0 read back after guest stays (QEMU TCG runs XSETBV without the intercept); default 7");
+		 "Emulator workarounds, a bit mask: 1 = VMX preemption-timer watchdog (Bochs), 2 = SVM EFER.LME kept out of the VMCB while paging is off (QEMU TCG), 4 = XCR0 read back after guest stays (QEMU TCG runs XSETBV without the intercept), 8 = SVM external interrupts injected as V_IRQ (QEMU TCG delivers EVENTINJ interrupts twice); default 15");
 
 const struct mvx_backend *mvx_ops;
 

@@ -320,6 +320,7 @@ extern const struct mvx_backend mvx_svm_backend;
 #define MVX_QUIRK_IRQ_WATCHDOG	BIT(0)	/* VMX: bound each guest stay */
 #define MVX_QUIRK_HIDE_LME	BIT(1)	/* SVM: EFER.LME off while PG off */
 #define MVX_QUIRK_XCR0_READBACK	BIT(2)	/* XCR0 read back after exits */
+#define MVX_QUIRK_SVM_VIRQ	BIT(3)	/* SVM: interrupts sent as V_IRQ */
 extern unsigned int mvx_quirks;
 
 static inline bool mvx_quirk(unsigned int quirk)
@@ -355,6 +356,7 @@ int mvx_exit_window(struct mvx_vcpu *vcpu);
 void mvx_queue_exception(struct mvx_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error_code);
 void mvx_requeue_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
+void mvx_return_interrupt(struct mvx_vcpu *vcpu, const struct mvx_event *ev);
 /* RIP past an instruction the host completed, with TF's #DB as the CPU. */
 void mvx_skip_insn(struct mvx_vcpu *vcpu, u64 next_rip);
 int mvx_exit_shutdown(struct mvx_vcpu *vcpu);

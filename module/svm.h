@@ -142,6 +142,8 @@ struct svm_vmcb {
 #define SVM_INT_CTL_V_IRQ	BIT_ULL(8)
 #define SVM_INT_CTL_V_PRIO_MAX	(0xfULL << 16)
 #define SVM_INT_CTL_V_IGN_TPR	BIT_ULL(20)
+#define SVM_INT_CTL_V_VECTOR_SHIFT 32
+#define SVM_INT_CTL_V_VECTOR	(0xffULL << SVM_INT_CTL_V_VECTOR_SHIFT)
 #define SVM_INT_CTL_INTR_MASKING BIT_ULL(24)
 #define SVM_INT_STATE_SHADOW	BIT_ULL(0)
 
@@ -257,6 +259,8 @@ struct svm_vcpu {
 	bool nmi_masked;
 	bool awaiting_iret;		/* the IRET exited; it runs next */
 	bool nmi_singlestep;		/* TF set by us to step over it */
+	bool virq_injected;		/* an interrupt sent as V_IRQ */
+	u8 virq_vector;
 	u64 iret_rip;
 	u64 singlestep_guest_flags;	/* the guest's own TF and RF */
 

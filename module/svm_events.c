@@ -44,10 +44,55 @@ static void svm_unblock_nmis(struct svm_vcpu *svm)
 	svm->vmcb->control.intercept1 &= ~SVM_I1_IRET;
 }
 
+#define SVM_VIRQ_BITS	(SVM_INT_CTL_V_IRQ | SVM_INT_CTL_V_IGN_TPR |	\
+			 SVM_INT_CTL_V_PRIO_MAX | SVM_INT_CTL_V_VECTOR)
+
+/*
+ * MVX_QUIRK_SVM_VIRQ (main.c): a fresh external interrupt as a virtual
+ * interrupt of the highest priority.  The VINTR intercept stays off until
+ * the guest has taken it (svm_set_irq_window).
+ */
+static void svm_inject_virq(struct svm_vcpu *svm, u8 vector)
+{
+	struct svm_vmcb_control *ctl = &svm->vmcb->control;
+
+	ctl->int_ctl = (ctl->int_ctl & ~SVM_VIRQ_BITS) | SVM_INT_CTL_V_IRQ |
+		       SVM_INT_CTL_V_IGN_TPR | SVM_INT_CTL_V_PRIO_MAX |
+		       (u64)vector << SVM_INT_CTL_V_VECTOR_SHIFT;
+	ctl->intercept1 &= ~SVM_I1_VINTR;
+	svm->virq_injected = true;
+	svm->virq_vector = vector;
+}
+
+/*
+ * At the exit.  @cut: EXITINTINFO holds the virtual interrupt, whose
+ * delivery the exit cut short (svm_complete_events requeues it from
+ * there).  Otherwise V_IRQ still set means the guest has not taken it:
+ * it goes back to the core as it came.
+ */
+static void svm_complete_virq(struct svm_vcpu *svm, bool cut)
+{
+	struct svm_vmcb_control *ctl = &svm->vmcb->control;
+	struct mvx_event ev = {
+		.type = MVX_EV_EXTINT, .vector = svm->virq_vector,
+	};
+
+	svm->virq_injected = false;
+	if (!cut && (ctl->int_ctl & SVM_INT_CTL_V_IRQ))
+		mvx_return_interrupt(&svm->vcpu, &ev);
+	ctl->int_ctl &= ~SVM_VIRQ_BITS;
+}
+
 void svm_inject_event(struct mvx_vcpu *vcpu, const struct mvx_event *ev)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 info = ev->vector | svm_event_type(ev) | SVM_EVT_VALID;
+
+	if (ev->type == MVX_EV_EXTINT && !ev->reinjected &&
+	    mvx_quirk(MVX_QUIRK_SVM_VIRQ)) {
+		svm_inject_virq(svm, ev->vector);
+		return;
+	}
 
 	/* Real mode pushes no error code. */
 	if (ev->has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
@@ -66,6 +111,9 @@ static void svm_set_irq_window(struct svm_vcpu *svm, bool on)
 {
 	struct svm_vmcb_control *ctl = &svm->vmcb->control;
 
+	/* V_IRQ carries an interrupt: the window waits until it is taken. */
+	if (svm->virq_injected)
+		return;
 	if (on) {
 		ctl->int_ctl |= SVM_INT_CTL_V_IRQ | SVM_INT_CTL_V_IGN_TPR |
 				SVM_INT_CTL_V_PRIO_MAX;
@@ -213,7 +261,18 @@ static enum mvx_event_type svm_exitintinfo_type(u64 info)
 void svm_complete_events(struct svm_vcpu *svm)
 {
 	u64 info = svm->exit.int_info;
+	/*
+	 * QEMU's TCG reports a virtual interrupt whose delivery an exit cut
+	 * short as an exception of its vector, with V_IRQ still set.
+	 */
+	bool virq_cut = svm->virq_injected && (info & SVM_EVT_VALID) &&
+			(info & SVM_EVT_VECTOR) == svm->virq_vector &&
+			svm_exitintinfo_type(info) != MVX_EV_SOFT_INTR &&
+			svm_exitintinfo_type(info) != MVX_EV_NMI;
 	struct mvx_event ev;
+
+	if (svm->virq_injected)
+		svm_complete_virq(svm, virq_cut);
 
 	if (svm->nmi_singlestep && svm->exit.code != SVM_EXIT_EXCP_BASE + 1)
 		svm_nmi_singlestep_end(svm);
@@ -227,6 +286,10 @@ void svm_complete_events(struct svm_vcpu *svm)
 		.has_error = info & SVM_EVT_HAS_ERROR,
 		.error_code = info >> 32,
 	};
+	if (virq_cut) {
+		ev.type = MVX_EV_EXTINT;
+		ev.has_error = false;
+	}
 	if (ev.type == MVX_EV_SOFT_INTR ||
 	    (ev.type == MVX_EV_EXCEPTION &&
 	     (ev.vector == X86_TRAP_BP || ev.vector == X86_TRAP_OF)))
