@@ -98,7 +98,7 @@ grep -q "^init: slept 1 s\$" "$W/text"
 tap $? "sleep 1 returns (timer interrupts)"
 grep -q "^init: read '$LINE'\$" "$W/text"
 tap $? "the typed line reaches /init (UART receive interrupts)"
-! grep -Eq "Kernel panic|BUG|WARNING|Oops|Call Trace" "$W/text"
+! grep -Eq "Kernel panic|BUG:|WARNING: CPU|Oops|Call Trace" "$W/text"
 tap $? "no kernel complaint on the console"
 grep '^init: ' "$W/text" > "$OUT"
 if [ "$failed" -ne 0 ]; then
