@@ -12,7 +12,7 @@
 #                        with KASAN, UBSAN, lockdep and kmemleak
 #   make check-debug     the selftests in QEMU on that kernel, judged by its
 #                        checkers (opt-in; not part of make check)
-#   make demo            the example firmware under minivmx-run in an emulated PC
+#   make demo            the example firmware, then Linux to a shell prompt, under minivmx-run in an emulated PC
 #   make bench           minivmx vs KVM microbenchmarks (scripts/bench)
 #   make install         the module (into /lib/modules/<release>/updates, for
 #                        every kernel built), minivmx-run, exit-stats, the

@@ -18,6 +18,7 @@ OUT=${LINUX_BOOT_OUT:-${TMPDIR:-/tmp}/linux_boot.out}
 CMDLINE="console=ttyS0 panic=-1 quiet"
 LINE="a line typed at the console"
 W=$(mktemp -d "${TMPDIR:-/tmp}/linux_boot.XXXXXX") || exit 1
+. "$(dirname "$0")/initramfs.sh"
 n=0
 trap "" PIPE	# the runner may be gone when the line is typed
 failed=0
@@ -50,14 +51,6 @@ EOF
 	chmod 755 "$1"
 }
 
-build_initramfs() {	# directory, archive
-	mkdir -p "$1/bin" "$1/dev" "$1/proc" &&
-	cp /bin/busybox "$1/bin/busybox" &&
-	mknod "$1/dev/console" c 5 1 &&
-	write_init "$1/init" &&
-	(cd "$1" && find . | cpio -o -H newc 2> /dev/null) > "$2"
-}
-
 # Wait until the console shows $1, the runner ended, or the time is up.
 wait_for_console() {	# text, runner pid, deadline (seconds since epoch)
 	while ! grep -q "$1" "$W/console" 2> /dev/null; do
@@ -70,7 +63,8 @@ wait_for_console() {	# text, runner pid, deadline (seconds since epoch)
 echo "TAP version 13"
 echo "1..6"
 echo "# $DEV: $KERNEL ($(uname -r)), append \"$CMDLINE\""
-if ! build_initramfs "$W/root" "$W/init.cpio"; then
+write_init "$W/init"
+if ! build_initramfs "$W/root" "$W/init.cpio" "$W/init"; then
 	echo "Bail out! cannot build the initramfs"
 	exit 1
 fi
