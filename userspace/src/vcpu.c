@@ -169,6 +169,20 @@ static int handle_exit(struct vcpu_ctx *c)
 	case MVX_EXIT_INTR:
 	case MVX_EXIT_IRQ_WINDOW_OPEN:
 		return 1;
+	case MVX_EXIT_SHUTDOWN:
+		/*
+		 * On a PC a triple fault resets the machine, and Linux uses
+		 * one to reboot (reboot=t): for a bzImage it is the end of
+		 * the run like any other reset.  For the other images it
+		 * says the guest crashed.
+		 */
+		if (c->m->linux_boot) {
+			runctl_request_stop(RUN_EXIT_OK,
+					    "guest reset by a triple fault");
+			return 0;
+		}
+		describe_exit(run, what, sizeof(what));
+		break;
 	default:
 		describe_exit(run, what, sizeof(what));
 		break;
