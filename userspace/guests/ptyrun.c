@@ -33,6 +33,8 @@ static int master, slave;
 static pid_t child;
 static long limit_ms = 60000;
 
+#define DRAIN_QUIET_MS	500
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -41,18 +43,22 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Collect what the command wrote, waiting up to ms for something. */
-static void collect(int ms)
+/*
+ * Collect what the command wrote, waiting up to ms for something; returns
+ * the number of bytes collected.
+ */
+static ssize_t collect(int ms)
 {
 	struct pollfd p = { .fd = master, .events = POLLIN };
 	ssize_t n;
 
 	if (poll(&p, 1, ms) <= 0)
-		return;
+		return 0;
 	n = read(master, out + out_len, sizeof(out) - 1 - out_len);
 	if (n > 0)
 		out_len += n;
 	out[out_len] = '\0';
+	return n > 0 ? n : 0;
 }
 
 static int hex_digit(char c)
@@ -182,6 +188,22 @@ static int play(int n, char **argv)
 	return 0;
 }
 
+/*
+ * The command's last words (minivmx-run's exit message) reach the master
+ * through the tty layer's deferred work, which a slow emulated PC can run
+ * long after the command is gone: read until the terminal stays quiet.
+ */
+static void drain(void)
+{
+	long quiet_since = now_ms(), t0 = quiet_since;
+
+	while (now_ms() - quiet_since < DRAIN_QUIET_MS &&
+	       now_ms() - t0 < limit_ms) {
+		if (collect(10))
+			quiet_since = now_ms();
+	}
+}
+
 static int wait_end(void)
 {
 	long t0 = now_ms();
@@ -196,7 +218,7 @@ static int wait_end(void)
 		}
 		collect(10);
 	}
-	pause_ms(100);	/* the last output */
+	drain();
 	return st;
 }
 

@@ -8,6 +8,7 @@
 #define MVX_MACHINE_H
 
 #include <pthread.h>
+#include <signal.h>
 
 #include "mvx.h"
 #include "bus.h"
@@ -81,6 +82,9 @@ int machine_run(struct machine *m);
 /* The PIC's INTR is wired to vCPU 0 (no local APIC): wake and kick it. */
 #define IRQ_VCPU	0
 void machine_kick_irq_vcpu(void *opaque);
+/* A kick: the signal that gets a vCPU thread out of MVX_RUN. */
+#define MACHINE_KICK_SIGNAL	SIGUSR1
+int machine_install_kick_handler(void);
 void machine_print_stats(struct machine *m, FILE *f);
 void machine_destroy(struct machine *m);
 

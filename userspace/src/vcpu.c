@@ -12,7 +12,6 @@
 #include "machine.h"
 #include "runctl.h"
 
-#define KICK_SIGNAL	SIGUSR1
 #define STOP_GRACE_MS	2000
 
 static uint64_t now_ns(void)
@@ -263,7 +262,7 @@ void machine_kick_irq_vcpu(void *opaque)
 	/* Covers a thread about to enter; the signal one already inside. */
 	__atomic_store_n(&c->vcpu.run->immediate_exit, 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&c->kickable, __ATOMIC_ACQUIRE))
-		pthread_kill(c->self, KICK_SIGNAL);
+		pthread_kill(c->self, MACHINE_KICK_SIGNAL);
 }
 
 static void *vcpu_thread(void *arg)
@@ -302,14 +301,21 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static int install_kick_handler(void)
+int machine_install_kick_handler(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler;	/* no SA_RESTART: MVX_RUN must return */
+	sa.sa_handler = kick_handler;
+	/*
+	 * MVX_RUN returns EINTR all the same (it is never restarted), but a
+	 * kick that lands in a device's write to the terminal must not fail
+	 * it: n_tty_write gives up at once when a signal is pending, and the
+	 * guest's output or our own exit message would be lost.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(KICK_SIGNAL, &sa, NULL);
+	return sigaction(MACHINE_KICK_SIGNAL, &sa, NULL);
 }
 
 /*
@@ -331,7 +337,7 @@ static void stop_vcpus(struct machine *m)
 				continue;
 			running++;
 			c->vcpu.run->immediate_exit = 1;
-			pthread_kill(c->thread, KICK_SIGNAL);
+			pthread_kill(c->thread, MACHINE_KICK_SIGNAL);
 		}
 		if (!running)
 			break;
@@ -384,7 +390,7 @@ int machine_run(struct machine *m)
 	 * No runctl_reset() here: a stop asked for before the run (Ctrl-A x
 	 * as soon as the console is up) must stand.
 	 */
-	if (install_kick_handler() || catch_termination()) {
+	if (machine_install_kick_handler() || catch_termination()) {
 		fprintf(stderr, "minivmx-run: cannot set up signal handling\n");
 		return RUN_EXIT_USAGE;
 	}

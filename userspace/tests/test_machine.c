@@ -4,10 +4,14 @@
  * firmware window and its low alias, the long-mode page tables, and the
  * images and devices it must refuse with a message.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pty.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bzimage.h"
@@ -327,6 +331,81 @@ START_TEST(test_tsc_rate_measured)
 }
 END_TEST
 
+struct tty_writer {
+	FILE *f;
+	int failed;		/* fputs or fflush failed */
+	int done;		/* atomic */
+};
+
+/* A device's output, as the UART does it: stdio, then a flush. */
+static void *write_to_tty(void *arg)
+{
+	struct tty_writer *w = arg;
+	char line[512];
+
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	w->failed = fputs(line, w->f) < 0 || fflush(w->f);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Write to fd until it would block, twice: the tty moves data on late. */
+static void fill_tty(int fd)
+{
+	struct timespec settle = { 0, 50 * 1000 * 1000 };
+	int flags = fcntl(fd, F_GETFL), round;
+	char buf[4096] = { 0 };
+
+	ck_assert_int_eq(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	for (round = 0; round < 2; round++) {
+		while (write(fd, buf, sizeof(buf)) > 0)
+			;
+		ck_assert_int_eq(errno, EAGAIN);
+		nanosleep(&settle, NULL);
+	}
+	ck_assert_int_eq(fcntl(fd, F_SETFL, flags), 0);
+}
+
+/*
+ * A kick that finds a vCPU thread blocked in a write to a full terminal
+ * (the guest's console output) must not fail that write: once the
+ * terminal drains, all of it arrives.
+ */
+START_TEST(test_kick_spares_terminal_writes)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct tty_writer w = { 0 };
+	int master, slave, i;
+	struct termios raw;
+	char buf[4096];
+	pthread_t t;
+
+	ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(tcgetattr(slave, &raw), 0);
+	cfmakeraw(&raw);
+	ck_assert_int_eq(tcsetattr(slave, TCSANOW, &raw), 0);
+	fill_tty(slave);
+	ck_assert_int_eq(machine_install_kick_handler(), 0);
+	w.f = fdopen(slave, "w");
+	ck_assert_ptr_nonnull(w.f);
+	ck_assert_int_eq(pthread_create(&t, NULL, write_to_tty, &w), 0);
+	for (i = 0; i < 10; i++) {
+		nanosleep(&pause, NULL);
+		pthread_kill(t, MACHINE_KICK_SIGNAL);
+	}
+	ck_assert_int_eq(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)) {
+		if (read(master, buf, sizeof(buf)) <= 0)
+			nanosleep(&pause, NULL);
+	}
+	pthread_join(t, NULL);
+	ck_assert_int_eq(w.failed, 0);
+	fclose(w.f);
+	close(master);
+}
+END_TEST
+
 Suite *machine_suite(void)
 {
 	Suite *s = suite_create("machine");
@@ -342,6 +421,7 @@ Suite *machine_suite(void)
 	tcase_add_test(tc, test_bzimage_options_refused);
 	tcase_add_test(tc, test_machine_cpuid);
 	tcase_add_test(tc, test_tsc_rate_measured);
+	tcase_add_test(tc, test_kick_spares_terminal_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
