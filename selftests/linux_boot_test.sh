@@ -1,19 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# minivmx-run boots the PC's own Debian kernel (issue 15): /boot/vmlinuz
-# with a busybox initramfs built here, whose /init prints uname -r, sleeps
-# one second (the PIT timer works), reads a line from the console (UART
-# receive interrupts) and reboots (reboot=t: a triple fault, which ends the
-# runner with 0 for a bzImage).  The line is typed only once /init
-# asks for it, as a person would.  Prints TAP; the /init lines go to
+# minivmx-run boots Debian's own kernels (issue 15): each /boot/vmlinuz-*
+# vmtest put in the PC (6.1 and 6.12) with a busybox initramfs built here,
+# whose /init prints uname -r, sleeps one second (the PIT timer works),
+# reads a line from the console (UART receive interrupts) and reboots
+# (reboot=t: a triple fault, which ends the runner with 0 for a bzImage).
+# The line is typed only once /init asks for it, as a person would.
+# Prints TAP, six tests a kernel; the /init lines of all the boots go to
 # $LINUX_BOOT_OUT for run_tests, which compares them with KVM's.
 #
 #   linux_boot_test.sh              on ${MVX_DEVICE:-/dev/minivmx}
-#   LINUX_BOOT_KERNEL=FILE          another bzImage (default /boot/vmlinuz)
-#   LINUX_BOOT_TIMEOUT=S            limit for the whole boot (default 1200)
+#   LINUX_BOOT_KERNELS="FILE..."    other bzImages (default: /boot/vmlinuz-*,
+#                                   else /boot/vmlinuz, the PC's own)
+#   LINUX_BOOT_TIMEOUT=S            limit for each boot (default 1200)
 DEV=${MVX_DEVICE:-/dev/minivmx}
-KERNEL=${LINUX_BOOT_KERNEL:-/boot/vmlinuz}
+KERNELS=${LINUX_BOOT_KERNELS:-$(ls /boot/vmlinuz-* 2> /dev/null)}
+KERNELS=${KERNELS:-/boot/vmlinuz}
 LIMIT=${LINUX_BOOT_TIMEOUT:-1200}
 OUT=${LINUX_BOOT_OUT:-${TMPDIR:-/tmp}/linux_boot.out}
 CMDLINE="console=ttyS0 panic=-1 quiet reboot=t"
@@ -66,54 +69,75 @@ wait_for_console() {	# text, runner pid, deadline (seconds since epoch)
 	done
 }
 
+# The release a kernel file should report: its name says, or it is ours.
+release_of() {
+	case $1 in
+	*/vmlinuz-*) echo "${1##*/vmlinuz-}" ;;
+	*) uname -r ;;
+	esac
+}
+
+# Boot $1 once, type the line, check what came out: six TAP lines.
+boot_kernel() {
+	kernel=$1
+	rel=$(release_of "$kernel")
+	failed_before=$failed
+	rm -f "$W/in" "$W/console" "$W/err"
+	mkfifo "$W/in"
+	deadline=$(($(date +%s) + LIMIT))
+	t0=$(uptime_cs)
+	minivmx-run --device "$DEV" --kernel "$kernel" --initrd "$W/init.cpio" \
+		--append "$CMDLINE" < "$W/in" > "$W/console" 2> "$W/err" &
+	pid=$!
+	( sleep "$LIMIT"; kill -TERM "$pid" 2> /dev/null ) > /dev/null 2>&1 &
+	watchdog=$!
+	exec 3> "$W/in"
+	# The boot time to /init's first line, for make bench (0.1 s steps).
+	while ! grep -q "init: uname" "$W/console" 2> /dev/null &&
+	      kill -0 "$pid" 2> /dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+		usleep 100000
+	done
+	t1=$(uptime_cs)
+	echo "# $rel: boot to /init: $(( (t1 - t0) / 100 )).$(( (t1 - t0) % 100 / 10 )) s"
+	wait_for_console "init: ready for a line" "$pid" "$deadline"
+	tap $? "$rel: /init asks for a line"
+	echo "$LINE" >&3
+	exec 3>&-
+	wait "$pid"
+	rc=$?
+	kill "$watchdog" 2> /dev/null
+	wait "$watchdog" 2> /dev/null
+	tr -d '\r' < "$W/console" > "$W/text"
+	tap $((rc != 0)) "$rel: minivmx-run exits 0 after the reboot's triple fault (status $rc)"
+	grep -q "^init: uname -r $rel\$" "$W/text"
+	tap $? "$rel: the guest runs that kernel"
+	grep -q "^init: slept 1 s\$" "$W/text"
+	tap $? "$rel: sleep 1 returns (timer interrupts)"
+	grep -q "^init: read '$LINE'\$" "$W/text"
+	tap $? "$rel: the typed line reaches /init (UART receive interrupts)"
+	! grep -Eq "Kernel panic|BUG:|WARNING: CPU|Oops|Call Trace" "$W/text"
+	tap $? "$rel: no kernel complaint on the console"
+	grep '^init: ' "$W/text" >> "$OUT"
+	if [ "$failed" -ne "$failed_before" ]; then
+		echo "# $rel: console:"
+		sed 's/^/#   /' "$W/text" | tail -n 60
+		echo "# $rel: stderr:"
+		sed 's/^/#   /' "$W/err"
+	fi
+}
+
+set -- $KERNELS
 echo "TAP version 13"
-echo "1..6"
-echo "# $DEV: $KERNEL ($(uname -r)), append \"$CMDLINE\""
+echo "1..$(($# * 6))"
+echo "# $DEV: $KERNELS, append \"$CMDLINE\""
 write_init "$W/init"
 if ! build_initramfs "$W/root" "$W/init.cpio" "$W/init"; then
 	echo "Bail out! cannot build the initramfs"
 	exit 1
 fi
-mkfifo "$W/in"
-deadline=$(($(date +%s) + LIMIT))
-t0=$(uptime_cs)
-minivmx-run --device "$DEV" --kernel "$KERNEL" --initrd "$W/init.cpio" \
-	--append "$CMDLINE" < "$W/in" > "$W/console" 2> "$W/err" &
-pid=$!
-( sleep "$LIMIT"; kill -TERM "$pid" 2> /dev/null ) > /dev/null 2>&1 &
-watchdog=$!
-exec 3> "$W/in"
-# The boot time to /init's first line, for make bench (0.1 s steps).
-while ! grep -q "init: uname" "$W/console" 2> /dev/null &&
-      kill -0 "$pid" 2> /dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
-	usleep 100000
+: > "$OUT"
+for k in $KERNELS; do
+	boot_kernel "$k"
 done
-t1=$(uptime_cs)
-echo "# boot to /init: $(( (t1 - t0) / 100 )).$(( (t1 - t0) % 100 / 10 )) s"
-wait_for_console "init: ready for a line" "$pid" "$deadline"
-tap $? "/init asks for a line"
-echo "$LINE" >&3
-exec 3>&-
-wait "$pid"
-rc=$?
-kill "$watchdog" 2> /dev/null
-wait "$watchdog" 2> /dev/null
-tr -d '\r' < "$W/console" > "$W/text"
-tap $((rc != 0)) "minivmx-run exits 0 after the reboot's triple fault (status $rc)"
-grep -q "^init: uname -r $(uname -r)\$" "$W/text"
-tap $? "the guest runs the PC's kernel"
-grep -q "^init: slept 1 s\$" "$W/text"
-tap $? "sleep 1 returns (timer interrupts)"
-grep -q "^init: read '$LINE'\$" "$W/text"
-tap $? "the typed line reaches /init (UART receive interrupts)"
-! grep -Eq "Kernel panic|BUG:|WARNING: CPU|Oops|Call Trace" "$W/text"
-tap $? "no kernel complaint on the console"
-grep '^init: ' "$W/text" > "$OUT"
-if [ "$failed" -ne 0 ]; then
-	echo "# console:"
-	sed 's/^/#   /' "$W/text" | tail -n 60
-	echo "# stderr:"
-	sed 's/^/#   /' "$W/err"
-fi
 rm -rf "$W"
 [ "$failed" -eq 0 ]
