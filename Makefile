@@ -8,6 +8,8 @@
 #   make lint            checkpatch --strict and a sparse build (C=2), every kernel
 #   make check           lint, host unit tests, selftests in every emulated PC
 #                        CELLS="qemu-6.12 bochs-6.12"  SELFTESTS="guest_test"
+#   make soak            make check with the full amounts in every cell: 200,000
+#                        fuzz ops, 100 load cycles, both kernels on KVM too
 #   make debug-kernel    build (once, cached outside the clone) the 6.12 kernel
 #                        with KASAN, UBSAN, lockdep and kmemleak
 #   make check-debug     the selftests in QEMU on that kernel, judged by its
@@ -94,7 +96,7 @@ DKMS_FILES := dkms.conf VERSION Kbuild module uapi
 DKMS_SRC := /usr/src/minivmx-$(VERSION)
 
 .PHONY: all modules userspace selftests ksrc lint checkpatch sparse check \
-	unit demo bench clean debug-kernel check-debug FORCE \
+	unit soak demo bench clean debug-kernel check-debug FORCE \
 	man man-check install install-modules uninstall dkms-src dkms-install \
 	dkms-uninstall check-install print-kernels
 
@@ -181,6 +183,11 @@ sparse: $(foreach v,$(KVERS),sparse-$(v))
 
 check: all
 	@CELLS="$(CELLS)" SELFTESTS="$(SELFTESTS)" LINT="$(LINT)" \
+		MAKE="$(MAKE)" $(ROOT)/scripts/check
+
+# make check with the full amounts in every cell (about 25 minutes more).
+soak: all
+	@SOAK=1 CELLS="$(CELLS)" SELFTESTS="$(SELFTESTS)" LINT="$(LINT)" \
 		MAKE="$(MAKE)" $(ROOT)/scripts/check
 
 debug-kernel:

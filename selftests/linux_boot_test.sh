@@ -8,11 +8,12 @@
 # (reboot=t: a triple fault, which ends the runner with 0 for a bzImage).
 # The line is typed only once /init asks for it, as a person would.
 # Prints TAP, six tests a kernel; the /init lines of all the boots go to
-# $LINUX_BOOT_OUT for run_tests, which compares them with KVM's.
+# $LINUX_BOOT_OUT ("<release>: init: ...") for run_tests, which compares
+# them with KVM's.
 #
 #   linux_boot_test.sh              on ${MVX_DEVICE:-/dev/minivmx}
-#   LINUX_BOOT_KERNELS="FILE..."    other bzImages (default: /boot/vmlinuz-*,
-#                                   else /boot/vmlinuz, the PC's own)
+#   LINUX_BOOT_KERNELS="FILE..."    other bzImages, globs allowed (default:
+#                                   /boot/vmlinuz-*, else /boot/vmlinuz)
 #   LINUX_BOOT_TIMEOUT=S            limit for each boot (default 1200)
 DEV=${MVX_DEVICE:-/dev/minivmx}
 KERNELS=${LINUX_BOOT_KERNELS:-$(ls /boot/vmlinuz-* 2> /dev/null)}
@@ -117,7 +118,7 @@ boot_kernel() {
 	tap $? "$rel: the typed line reaches /init (UART receive interrupts)"
 	! grep -Eq "Kernel panic|BUG:|WARNING: CPU|Oops|Call Trace" "$W/text"
 	tap $? "$rel: no kernel complaint on the console"
-	grep '^init: ' "$W/text" >> "$OUT"
+	grep '^init: ' "$W/text" | sed "s/^/$rel: /" >> "$OUT"
 	if [ "$failed" -ne "$failed_before" ]; then
 		echo "# $rel: console:"
 		sed 's/^/#   /' "$W/text" | tail -n 60
