@@ -273,8 +273,6 @@ static uint8_t uart_read_reg(struct uart *u, unsigned int reg)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR:
-		/* A guest polling for input must see its prompt first. */
-		flush_locked(u);
 		start_reader(u);
 		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
 	case REG_MSR:
@@ -292,10 +290,14 @@ static void send_byte(struct uart *u, uint8_t c)
 		return;
 	}
 	u->tx_bytes++;
+	/*
+	 * Out at once, not at the newline: a shell's prompt has none, and
+	 * Linux's 8250 driver ends a burst without touching a register that
+	 * would tell us the line went quiet.
+	 */
 	fputc(c, u->out);
 	u->out_pending = 1;
-	if (c == '\n')
-		flush_locked(u);
+	flush_locked(u);
 	if (u->tx_watch)
 		u->tx_watch(u->tx_watch_opaque, c);
 }

@@ -69,6 +69,19 @@ START_TEST(test_transmit_goes_to_output)
 }
 END_TEST
 
+/*
+ * A prompt (no newline) reaches the output before the guest touches
+ * another register: Linux's interrupt-driven 8250 driver goes quiet after
+ * the last byte of a burst, and the user must see "/ # " to type.
+ */
+START_TEST(test_prompt_without_newline_is_not_held)
+{
+	put_str("/ # ");
+	ck_assert_uint_eq(out_len, 4);
+	ck_assert_mem_eq(out_buf, "/ # ", 4);
+}
+END_TEST
+
 START_TEST(test_receive_sets_data_ready_in_order)
 {
 	ck_assert_uint_eq(bus_read(&bus, LSR, 1) & 0x01, 0);
@@ -257,6 +270,7 @@ Suite *uart_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_transmit_goes_to_output);
+	tcase_add_test(tc, test_prompt_without_newline_is_not_held);
 	tcase_add_test(tc, test_receive_sets_data_ready_in_order);
 	tcase_add_test(tc, test_receive_buffer_bounded);
 	tcase_add_test(tc, test_divisor_latch_does_not_transmit);
