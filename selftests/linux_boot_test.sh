@@ -15,12 +15,13 @@
 #   LINUX_BOOT_KERNELS="FILE..."    other bzImages, globs allowed (default:
 #                                   /boot/vmlinuz-*, else /boot/vmlinuz)
 #   LINUX_BOOT_TIMEOUT=S            limit for each boot (default 1200)
+#   LINUX_BOOT_APPEND="OPTIONS"     more kernel options for the guests
 DEV=${MVX_DEVICE:-/dev/minivmx}
 KERNELS=${LINUX_BOOT_KERNELS:-$(ls /boot/vmlinuz-* 2> /dev/null)}
 KERNELS=${KERNELS:-/boot/vmlinuz}
 LIMIT=${LINUX_BOOT_TIMEOUT:-1200}
 OUT=${LINUX_BOOT_OUT:-${TMPDIR:-/tmp}/linux_boot.out}
-CMDLINE="console=ttyS0 panic=-1 quiet reboot=t"
+CMDLINE="console=ttyS0 panic=-1 quiet reboot=t${LINUX_BOOT_APPEND:+ $LINUX_BOOT_APPEND}"
 LINE="a line typed at the console"
 W=$(mktemp -d "${TMPDIR:-/tmp}/linux_boot.XXXXXX") || exit 1
 . "$(dirname "$0")/initramfs.sh"
