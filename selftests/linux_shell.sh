@@ -23,15 +23,20 @@ echo "Linux $(uname -r) is up in minivmx-run; a shell on ttyS0:"
 exec sh
 EOF
 
-# Type one line once the shell's prompt ("/ # ") is the last thing shown.
+# Type one line once the shell has shown one more prompt ("/ # ") than
+# lines typed so far.  Counted, not looked for at the end: busybox's line
+# editing asks the terminal where its cursor is (ESC [ 6 n) right after
+# the prompt.
+typed=0
 type_line() {	# text
 	n=0
-	while [ "$(tail -c 4 "$W/console" 2> /dev/null)" != "/ # " ] &&
+	while [ "$(grep -a -o '/ # ' "$W/console" 2> /dev/null | wc -l)" -le $typed ] &&
 	      [ $n -lt 600 ] && kill -0 "$pid" 2> /dev/null; do
 		sleep 1
 		n=$((n + 1))
 	done
 	echo "$1" >&3
+	typed=$((typed + 1))
 }
 
 build_initramfs "$W/root" "$W/init.cpio" "$W/init" || exit 1
