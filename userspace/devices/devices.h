@@ -42,7 +42,6 @@ struct uart {
 	uint8_t rx[UART_RX_SIZE];
 	unsigned int rx_head, rx_count;
 	FILE *out;
-	int out_pending;	/* bytes written since the last flush */
 	int in_fd;		/* -1: no input */
 	int reader_started;
 	pthread_t reader;

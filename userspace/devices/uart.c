@@ -184,19 +184,10 @@ static void start_reader(struct uart *u)
 		pthread_detach(u->reader);
 }
 
-/* Caller holds u->lock. */
-static void flush_locked(struct uart *u)
-{
-	if (u->out_pending) {
-		fflush(u->out);
-		u->out_pending = 0;
-	}
-}
-
 void uart_flush(struct uart *u)
 {
 	pthread_mutex_lock(&u->lock);
-	flush_locked(u);
+	fflush(u->out);
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -296,8 +287,7 @@ static void send_byte(struct uart *u, uint8_t c)
 	 * would tell us the line went quiet.
 	 */
 	fputc(c, u->out);
-	u->out_pending = 1;
-	flush_locked(u);
+	fflush(u->out);
 	if (u->tx_watch)
 		u->tx_watch(u->tx_watch_opaque, c);
 }
