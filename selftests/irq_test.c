@@ -773,9 +773,11 @@ TEST_F(irq, nmi_blocking_and_window)
 	struct mvx_vcpu_events ev;
 
 	ASSERT_EQ(0, nmi_setup(&self->vm, &self->vcpu));
+	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
+	EXPECT_EQ(0, ev.nmi.masked) TH_LOG("NMIs masked before the first run");
 	ASSERT_OUT(PORT_IDLE);
 	ASSERT_EQ(0, get_events(&self->vcpu, &ev));
-	EXPECT_EQ(0, ev.nmi.masked);
+	EXPECT_EQ(0, ev.nmi.masked) TH_LOG("NMIs masked after the first exit");
 	ASSERT_EQ(0, ioctl(self->vcpu.fd, MVX_NMI, 0))
 		TH_LOG("NMI: %s", strerror(errno));
 	ASSERT_OUT(PORT_HANDLER);
