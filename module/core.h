@@ -44,12 +44,24 @@ int mvx_set_cpuid2(struct mvx_vcpu *vcpu, struct mvx_cpuid2 __user *ucpuid);
 int mvx_cpuid_init(struct mvx_vcpu *vcpu);
 int mvx_cpuid_setup(void);
 void mvx_cpuid_cleanup(void);
+unsigned int mvx_guest_maxphyaddr(struct mvx_vcpu *vcpu);
 
 /* msr.c */
 int mvx_get_msr_index_list(struct mvx_msr_list __user *ulist);
 int mvx_vcpu_get_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 int mvx_vcpu_set_msrs(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs);
 void mvx_msrs_reset(struct mvx_vcpu *vcpu);
+
+/* mtrr.c */
+int mvx_mtrr_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data);
+int mvx_mtrr_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data);
+
+/* mce.c */
+void mvx_mce_reset(struct mvx_vcpu *vcpu);
+int mvx_mce_cap_supported(u64 __user *arg);
+int mvx_mce_setup(struct mvx_vcpu *vcpu, u64 __user *arg);
+int mvx_mce_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data, bool host);
+int mvx_mce_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data, bool host);
 
 /* events.c */
 void mvx_inject_events(struct mvx_vcpu *vcpu);

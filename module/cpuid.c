@@ -311,6 +311,22 @@ static const struct mvx_cpuid_entry2 *find_leaf(struct mvx_vcpu *vcpu,
 }
 
 /*
+ * The guest's physical-address width, as KVM reads it from the vCPU's
+ * CPUID: leaf 0x80000008 EAX[7:0], or 36 without that leaf.
+ */
+unsigned int mvx_guest_maxphyaddr(struct mvx_vcpu *vcpu)
+{
+	const struct mvx_cpuid_entry2 *e = find_leaf(vcpu, 0x80000000, 0);
+
+	if (e && e->eax >= 0x80000008) {
+		e = find_leaf(vcpu, 0x80000008, 0);
+		if (e)
+			return e->eax & 0xff;
+	}
+	return 36;
+}
+
+/*
  * Values that depend on the vCPU and its current state, not the table:
  * the APIC id, and the OS-enabled bits OSXSAVE and OSPKE, which mirror
  * the guest's own CR4 (a kernel booted with "nopku" checks OSPKE before

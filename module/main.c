@@ -350,6 +350,14 @@ long mvx_check_extension(unsigned long ext)
 		return mvx_max_vcpus;
 	case MVX_CAP_NR_MEMSLOTS:
 		return MVX_MAX_SLOTS;
+	case MVX_CAP_IRQ_ROUTING:
+		/*
+		 * KVM's table size: QEMU requires the capability, and uses
+		 * MVX_SET_GSI_ROUTING only with an in-kernel irqchip.
+		 */
+		return MVX_MAX_IRQ_ROUTES;
+	case MVX_CAP_MCE:
+		return MVX_MAX_MCE_BANKS;
 	default:
 		return 0;
 	}
@@ -374,6 +382,8 @@ static long mvx_dev_ioctl(struct file *filp, unsigned int cmd,
 		return mvx_get_msr_index_list(argp);
 	case MVX_GET_SUPPORTED_CPUID:
 		return mvx_get_supported_cpuid(argp);
+	case MVX_X86_GET_MCE_CAP_SUPPORTED:
+		return mvx_mce_cap_supported(argp);
 	default:
 		return -EINVAL;
 	}

@@ -24,6 +24,7 @@
 #define MVX_MAX_VCPUS		64	/* per VM; also the bound on vCPU ids */
 #define MVX_MAX_SLOTS		32
 #define MVX_MAX_CPUID_ENTRIES	256
+#define MVX_MAX_IRQ_ROUTES	4096	/* KVM_CAP_IRQ_ROUTING: KVM's number */
 #define MVX_RUN_PAGES		2	/* run page + port I/O data page */
 
 /*
@@ -173,12 +174,32 @@ struct mvx_event_state {
 	u32 mp_state;		/* MVX_MP_STATE_RUNNABLE or _HALTED */
 };
 
+#define MVX_NR_VAR_MTRR		8	/* variable ranges, as KVM */
+#define MVX_NR_FIXED_MTRR	11	/* 64K, 2 x 16K, 8 x 4K */
+#define MVX_MAX_MCE_BANKS	32	/* as KVM */
+
+/* The memory-type range registers (mtrr.c): stored only, as on KVM. */
+struct mvx_mtrrs {
+	u64 def_type;
+	u64 fixed[MVX_NR_FIXED_MTRR];
+	u64 var[2 * MVX_NR_VAR_MTRR];	/* PHYSBASE0, PHYSMASK0, ... */
+};
+
+/* Machine-check registers (mce.c); banks[4 * i] is MCi_CTL. */
+struct mvx_mce {
+	u64 mcg_cap;
+	u64 mcg_ctl;
+	u64 mcg_status;
+	u64 banks[4 * MVX_MAX_MCE_BANKS];	/* CTL, STATUS, ADDR, MISC */
+};
+
 struct mvx_vcpu_msrs {
 	u64 star, lstar, cstar, sfmask, kernel_gs_base;
 	u64 tsc_aux, misc_enable, apic_base, pat;
-	u64 mtrr_def_type;
 	u64 tsc_offset;
 	u64 spec_ctrl;		/* the guest's IA32_SPEC_CTRL (spec.c) */
+	struct mvx_mtrrs mtrr;
+	struct mvx_mce mce;
 };
 
 struct mvx_vcpu {
@@ -270,6 +291,12 @@ struct mvx_backend {
 	void (*get_sregs)(struct mvx_vcpu *vcpu, struct mvx_sregs *sregs);
 	int (*set_sregs)(struct mvx_vcpu *vcpu, const struct mvx_sregs *sregs);
 	void (*get_mode)(struct mvx_vcpu *vcpu, struct mvx_cpu_mode *mode);
+
+	/*
+	 * The MCG_CAP bits the CPU's vendor defines: KVM on AMD keeps only
+	 * the bank count and MCG_CTL_P (63:9 are reserved there).
+	 */
+	u64 mcg_cap_bits;
 
 	/* MSRs living in the VMCS/VMCB; -ENOENT hands the index to the core. */
 	int (*get_msr)(struct mvx_vcpu *vcpu, u32 index, u64 *data);

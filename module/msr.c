@@ -14,22 +14,31 @@
 #include "core.h"
 #include "trace.h"
 
-/* The MTRR MSRs, under names checkpatch accepts. */
-#define MSR_MTRR_CAP		0xfe
-#define MSR_MTRR_DEF_TYPE	0x2ff
+/* KVM's paravirtual clock MSRs (old and new numbers). */
+#define MSR_KVM_WALL_CLOCK	0x11
+#define MSR_KVM_SYSTEM_TIME	0x12
+#define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define MAX_IO_MSRS		256
 #define APIC_BASE_DEFAULT	0xfee00000ULL
 #define APIC_BASE_BSP		BIT_ULL(8)
 #define APIC_BASE_ENABLE	BIT_ULL(11)
 #define FEATURE_CONTROL_LOCKED	BIT_ULL(0)
 
+/*
+ * As on KVM, the MTRRs and MCi banks are not listed (a VMM saves them
+ * when CPUID shows MTRR, MCE and MCA), MCG_STATUS and MCG_CTL are, and so
+ * are the kvmclock MSRs (see core_get_msr()).
+ */
 static const u32 msr_index_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
 	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_TSC, MSR_TSC_AUX, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
-	MSR_IA32_APICBASE, MSR_MTRR_CAP, MSR_MTRR_DEF_TYPE,
-	MSR_IA32_FEAT_CTL, MSR_IA32_UCODE_REV,
+	MSR_IA32_APICBASE, MSR_IA32_FEAT_CTL, MSR_IA32_UCODE_REV,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
+	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME,
+	MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
 };
 
 void mvx_msrs_reset(struct mvx_vcpu *vcpu)
@@ -43,6 +52,7 @@ void mvx_msrs_reset(struct mvx_vcpu *vcpu)
 	m->pat = MVX_PAT_RESET;
 	m->misc_enable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
+	mvx_mce_reset(vcpu);
 }
 
 int mvx_get_msr_index_list(struct mvx_msr_list __user *ulist)
@@ -81,14 +91,44 @@ static bool reads_as_zero(u32 index)
 	return false;
 }
 
-static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
+/*
+ * kvmclock: KVM lists its MSRs, so a VMM saves and restores them whatever
+ * CPUID says (QEMU 7.2 always does).  minivmx offers no kvmclock (no
+ * KVM_FEATURE_CLOCKSOURCE in CPUID): the guest gets #GP, and the host is
+ * treated as KVM treats an MSR it lists but does not support: reads give
+ * 0 and writing 0 works, so what was read can be written back; a
+ * non-zero write, which would turn the clock on, fails.
+ */
+static bool is_kvmclock(u32 index)
+{
+	return index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_SYSTEM_TIME ||
+	       index == MSR_KVM_WALL_CLOCK_NEW ||
+	       index == MSR_KVM_SYSTEM_TIME_NEW;
+}
+
+/*
+ * The core's MSRs.  0, or -EINVAL (#GP for the guest, a failed entry for
+ * MVX_SET_MSRS), -ENOENT (no such MSR), or -EOPNOTSUPP: listed but not
+ * supported, which the host may read as 0 and write 0 to.
+ */
+static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data,
+			bool host)
 {
 	struct mvx_vcpu_msrs *m = &vcpu->msrs;
+	int ret;
 
 	if (reads_as_zero(index)) {
 		*data = 0;
 		return 0;
 	}
+	if (is_kvmclock(index))
+		return -EOPNOTSUPP;
+	ret = mvx_mtrr_get_msr(vcpu, index, data);
+	if (ret != -ENOENT)
+		return ret;
+	ret = mvx_mce_get_msr(vcpu, index, data, host);
+	if (ret != -ENOENT)
+		return ret;
 	switch (index) {
 	case MSR_IA32_TSC:
 		*data = rdtsc() + m->tsc_offset;
@@ -105,12 +145,6 @@ static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_APICBASE:
 		*data = m->apic_base;
 		return 0;
-	case MSR_MTRR_CAP:
-		*data = 0;	/* no fixed or variable ranges */
-		return 0;
-	case MSR_MTRR_DEF_TYPE:
-		*data = m->mtrr_def_type;
-		return 0;
 	case MSR_IA32_FEAT_CTL:
 		/* Locked, with VMX off: the guest cannot turn it on. */
 		*data = FEATURE_CONTROL_LOCKED;
@@ -123,10 +157,20 @@ static int core_get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
-static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
+static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data,
+			bool host)
 {
 	struct mvx_vcpu_msrs *m = &vcpu->msrs;
+	int ret;
 
+	if (is_kvmclock(index))
+		return -EOPNOTSUPP;
+	ret = mvx_mtrr_set_msr(vcpu, index, data);
+	if (ret != -ENOENT)
+		return ret;
+	ret = mvx_mce_set_msr(vcpu, index, data, host);
+	if (ret != -ENOENT)
+		return ret;
 	switch (index) {
 	case MSR_IA32_TSC:
 		m->tsc_offset = data - rdtsc();
@@ -145,11 +189,6 @@ static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_APICBASE:
 		m->apic_base = data;
 		return 0;
-	case MSR_MTRR_DEF_TYPE:
-		if (data & ~0xcffULL)
-			return -EINVAL;
-		m->mtrr_def_type = data;
-		return 0;
 	case MSR_IA32_UCODE_REV:
 		return 0;	/* microcode loaders write 0 here first */
 	default:
@@ -157,25 +196,40 @@ static int core_set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
 	}
 }
 
-static int get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data)
+/*
+ * @host: MVX_GET_MSRS / MVX_SET_MSRS rather than the guest's RDMSR and
+ * WRMSR (KVM's "host initiated"): some MSRs take values from the VMM that
+ * the guest may not write.
+ */
+static int get_msr(struct mvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	int ret = mvx_ops->get_msr(vcpu, index, data);
 
-	return ret == -ENOENT ? core_get_msr(vcpu, index, data) : ret;
+	if (ret == -ENOENT)
+		ret = core_get_msr(vcpu, index, data, host);
+	if (ret == -EOPNOTSUPP && host) {
+		*data = 0;
+		ret = 0;
+	}
+	return ret;
 }
 
-static int set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data)
+static int set_msr(struct mvx_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	int ret = mvx_ops->set_msr(vcpu, index, data);
 
-	return ret == -ENOENT ? core_set_msr(vcpu, index, data) : ret;
+	if (ret == -ENOENT)
+		ret = core_set_msr(vcpu, index, data, host);
+	if (ret == -EOPNOTSUPP && host && !data)
+		ret = 0;
+	return ret;
 }
 
 int mvx_handle_rdmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 {
 	u32 index = vcpu->gprs[MVX_RCX];
 	u64 data = 0;
-	bool fault = get_msr(vcpu, index, &data);
+	bool fault = get_msr(vcpu, index, &data, false);
 
 	trace_minivmx_msr(false, index, data, fault);
 	if (fault) {
@@ -193,7 +247,7 @@ int mvx_handle_wrmsr(struct mvx_vcpu *vcpu, u64 next_rip)
 {
 	u32 index = vcpu->gprs[MVX_RCX];
 	u64 data = (vcpu->gprs[MVX_RDX] << 32) | (u32)vcpu->gprs[MVX_RAX];
-	bool fault = set_msr(vcpu, index, data);
+	bool fault = set_msr(vcpu, index, data, false);
 
 	trace_minivmx_msr(true, index, data, fault);
 	if (fault) {
@@ -227,8 +281,8 @@ static int msrs_do(struct mvx_vcpu *vcpu, struct mvx_msrs __user *umsrs,
 		return PTR_ERR(e);
 
 	for (i = 0; i < hdr.nmsrs; i++) {
-		int r = write ? set_msr(vcpu, e[i].index, e[i].data) :
-				get_msr(vcpu, e[i].index, &e[i].data);
+		int r = write ? set_msr(vcpu, e[i].index, e[i].data, true) :
+				get_msr(vcpu, e[i].index, &e[i].data, true);
 		if (r)
 			break;
 	}

@@ -994,6 +994,7 @@ const struct mvx_backend mvx_svm_backend = {
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_mode = svm_get_mode,
+	.mcg_cap_bits = GENMASK_ULL(8, 0),
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_event	= svm_inject_event,

@@ -566,6 +566,8 @@ static long vcpu_dispatch(struct mvx_vcpu *vcpu, unsigned int cmd,
 		return mvx_vcpu_set_mp_state(vcpu, argp);
 	case MVX_SET_SIGNAL_MASK:
 		return mvx_vcpu_set_signal_mask(vcpu, argp);
+	case MVX_X86_SETUP_MCE:
+		return mvx_mce_setup(vcpu, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -583,6 +583,7 @@ const struct mvx_backend mvx_vmx_backend = {
 	.get_sregs	= vmx_get_sregs,
 	.set_sregs	= vmx_set_sregs,
 	.get_mode	= vmx_get_mode,
+	.mcg_cap_bits	= ~0ULL,
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
 	.inject_event	= vmx_inject_event,

@@ -228,7 +228,8 @@ static const struct {
 	uint32_t msr;
 	const char *want;
 } attack_msrs[] = {
-	{ 0x0, "GGG" }, { 0x1, "GGG" }, { 0x6, "GGG" },
+	/* P5_MC_ADDR, P5_MC_TYPE: read 0, as on KVM */
+	{ 0x0, "-GG" }, { 0x1, "-GG" }, { 0x6, "GGG" },
 	/* TSC: writes set the offset; PLATFORM_ID reads 0 (KVM's list) */
 	{ 0x10, "---" }, { 0x17, "-GG" },
 	/* APIC base: stored unchecked (KVM: #GP on reserved bits) */
@@ -242,12 +243,13 @@ static const struct {
 	/* UCODE_REV: reads 0, writes ignored */
 	{ 0x8b, "---" }, { 0x9b, "GGG" }, { 0xc1, "GGG" },
 	{ 0xe7, "GGG" }, { 0xe8, "GGG" },
-	/* MTRRcap: read-only, no ranges */
+	/* MTRRcap: read-only */
 	{ 0xfe, "-GG" }, { 0x10a, "???" }, { 0x122, "GGG" },
 	{ 0x140, "GGG" },
 	/* SYSENTER CS/ESP/EIP: ~0 is canonical */
 	{ 0x174, "---" }, { 0x175, "---" }, { 0x176, "---" },
-	{ 0x179, "GGG" }, { 0x17a, "GGG" }, { 0x17b, "GGG" },
+	/* MCG_CAP read-only, MCG_STATUS any value, no MCG_CTL (no SETUP_MCE) */
+	{ 0x179, "-GG" }, { 0x17a, "---" }, { 0x17b, "GGG" },
 	{ 0x186, "GGG" }, { 0x187, "GGG" }, { 0x198, "GGG" },
 	/* PERF_CTL: reads 0, as on KVM */
 	{ 0x199, "-GG" },
@@ -255,17 +257,24 @@ static const struct {
 	{ 0x1a0, "---" }, { 0x1a2, "GGG" }, { 0x1b0, "GGG" },
 	/* DEBUGCTL: only 0 */
 	{ 0x1d9, "-G-" }, { 0x1db, "GGG" }, { 0x1dc, "GGG" },
-	{ 0x1dd, "GGG" }, { 0x1de, "GGG" }, { 0x200, "GGG" },
-	{ 0x201, "GGG" }, { 0x202, "GGG" }, { 0x203, "GGG" },
-	{ 0x20e, "GGG" }, { 0x20f, "GGG" }, { 0x250, "GGG" },
-	{ 0x258, "GGG" }, { 0x259, "GGG" }, { 0x268, "GGG" },
-	{ 0x26f, "GGG" },
+	{ 0x1dd, "GGG" }, { 0x1de, "GGG" },
+	/* MTRRs: ~0 has reserved types and bits, 0 is valid */
+	{ 0x200, "-G-" },
+	{ 0x201, "-G-" }, { 0x202, "-G-" }, { 0x203, "-G-" },
+	{ 0x20e, "-G-" }, { 0x20f, "-G-" }, { 0x210, "GGG" },
+	{ 0x250, "-G-" }, { 0x251, "GGG" },
+	{ 0x258, "-G-" }, { 0x259, "-G-" }, { 0x268, "-G-" },
+	{ 0x26f, "-G-" },
+	/* MC0_CTL2: no CMCI */
+	{ 0x280, "GGG" },
 	/* PAT: 0 is valid (all UC), ~0 is not */
 	{ 0x277, "-G-" },
 	/* MTRRdefType: 0 is valid */
 	{ 0x2ff, "-G-" }, { 0x345, "GGG" }, { 0x38d, "GGG" },
 	{ 0x38f, "GGG" }, { 0x390, "GGG" }, { 0x3f1, "GGG" },
-	{ 0x400, "GGG" }, { 0x401, "GGG" }, { 0x402, "GGG" },
+	/* MC0_CTL, _STATUS (only 0 from the guest), _ADDR: 32 banks */
+	{ 0x400, "---" }, { 0x401, "-G-" }, { 0x402, "---" },
+	{ 0x47f, "---" },
 	/* VMX capabilities: VMX is not offered */
 	{ 0x480, "GGG" }, { 0x481, "GGG" }, { 0x482, "GGG" },
 	{ 0x483, "GGG" }, { 0x484, "GGG" }, { 0x485, "GGG" },
@@ -295,7 +304,7 @@ static const struct {
 	{ 0xc0010114, "GGG" }, { 0xc0010115, "GGG" }, { 0xc0010117, "GGG" },
 	{ 0xc0010130, "GGG" }, { 0xc0010131, "GGG" }, { 0xc0010140, "GGG" },
 	{ 0xc0010141, "GGG" }, { 0xc001011f, "GGG" },
-	/* hypervisor and KVM PV MSRs: not offered */
+	/* hypervisor and KVM PV MSRs (kvmclock too): not offered */
 	{ 0x40000000, "GGG" }, { 0x40000001, "GGG" }, { 0x4b564d00, "GGG" },
 	{ 0x4b564d01, "GGG" }, { 0x4b564d02, "GGG" }, { 0x4b564d03, "GGG" },
 	{ 0x4b564d04, "GGG" }, { 0x11, "GGG" }, { 0x12, "GGG" },

@@ -24,7 +24,9 @@
 #define MVX_CAP_MP_STATE	14
 #define MVX_CAP_DESTROY_MEMORY_REGION_WORKS 21
 #define MVX_CAP_USER_NMI	22
+#define MVX_CAP_IRQ_ROUTING	25
 #define MVX_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+#define MVX_CAP_MCE		31
 #define MVX_CAP_VCPU_EVENTS	41
 #define MVX_CAP_INTR_SHADOW	49
 #define MVX_CAP_MAX_VCPUS	66
@@ -125,6 +127,43 @@ struct mvx_cpuid2 {
 	__u32 nent;
 	__u32 padding;
 	struct mvx_cpuid_entry2 entries[];
+};
+
+/*
+ * MVX_SET_GSI_ROUTING: KVM's GSI routing table.  Without an in-kernel
+ * irqchip there is nothing to route to, and the ioctl fails (as on KVM).
+ */
+#define MVX_IRQ_ROUTING_IRQCHIP	1
+#define MVX_IRQ_ROUTING_MSI	2
+
+struct mvx_irq_routing_irqchip {
+	__u32 irqchip;
+	__u32 pin;
+};
+
+struct mvx_irq_routing_msi {
+	__u32 address_lo;
+	__u32 address_hi;
+	__u32 data;
+	__u32 pad;
+};
+
+struct mvx_irq_routing_entry {
+	__u32 gsi;
+	__u32 type;
+	__u32 flags;
+	__u32 pad;
+	union {
+		struct mvx_irq_routing_irqchip irqchip;
+		struct mvx_irq_routing_msi msi;
+		__u32 pad[8];
+	} u;
+};
+
+struct mvx_irq_routing {
+	__u32 nr;
+	__u32 flags;
+	struct mvx_irq_routing_entry entries[];
 };
 
 struct mvx_interrupt {
@@ -288,12 +327,14 @@ struct mvx_run {
 #define MVX_CHECK_EXTENSION	_IO(MVXIO, 0x03)
 #define MVX_GET_VCPU_MMAP_SIZE	_IO(MVXIO, 0x04)
 #define MVX_GET_SUPPORTED_CPUID	_IOWR(MVXIO, 0x05, struct mvx_cpuid2)
+#define MVX_X86_GET_MCE_CAP_SUPPORTED _IOR(MVXIO, 0x9d, __u64)
 
 /* VM ioctls, on the fd MVX_CREATE_VM returns. */
 #define MVX_CREATE_VCPU		_IO(MVXIO, 0x41)
 #define MVX_SET_USER_MEMORY_REGION \
 	_IOW(MVXIO, 0x46, struct mvx_userspace_memory_region)
 #define MVX_SET_TSS_ADDR	_IO(MVXIO, 0x47)
+#define MVX_SET_GSI_ROUTING	_IOW(MVXIO, 0x6a, struct mvx_irq_routing)
 
 /* vCPU ioctls, on the fd MVX_CREATE_VCPU returns. */
 #define MVX_RUN			_IO(MVXIO, 0x80)
@@ -311,6 +352,7 @@ struct mvx_run {
 #define MVX_GET_MP_STATE	_IOR(MVXIO, 0x98, struct mvx_mp_state)
 #define MVX_SET_MP_STATE	_IOW(MVXIO, 0x99, struct mvx_mp_state)
 #define MVX_NMI			_IO(MVXIO, 0x9a)
+#define MVX_X86_SETUP_MCE	_IOW(MVXIO, 0x9c, __u64)
 #define MVX_GET_VCPU_EVENTS	_IOR(MVXIO, 0x9f, struct mvx_vcpu_events)
 #define MVX_SET_VCPU_EVENTS	_IOW(MVXIO, 0xa0, struct mvx_vcpu_events)
 
