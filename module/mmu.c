@@ -530,7 +530,10 @@ int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write)
 
 /*
  * Guest memory through the slots' userspace mappings: vCPU ioctls run in
- * the VM's own mm, so plain user copies work and fault pages in.
+ * the VM's own mm, so plain user copies work and fault pages in.  Every
+ * emulated access (string PIO, MMIO decode, instruction fetch, guest
+ * page walks) comes here, so it sees the page the VMM has there now, the
+ * one the guest will fault in: no kernel mapping of guest memory is kept.
  */
 static void __user *gpa_to_hva(struct mvx_vcpu *vcpu, u64 gpa, bool write)
 {
