@@ -31,7 +31,6 @@ u64 mvx_host_xcr0(void);
 int mvx_mmu_init(struct mvx_vm *vm);
 void mvx_mmu_destroy(struct mvx_vm *vm);
 void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot);
-void mvx_slot_unpin(struct mvx_vm *vm, struct mvx_slot *slot);
 
 /* emulate.c */
 int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa);

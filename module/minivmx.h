@@ -15,7 +15,9 @@
 #include <linux/refcount.h>
 #include <linux/preempt.h>
 #include <linux/mm_types.h>
-#include <linux/xarray.h>
+#include <linux/cpumask.h>
+#include <linux/mmu_notifier.h>
+#include <linux/spinlock.h>
 #include <linux/signal_types.h>
 #include <asm/asm.h>
 #include <asm/trapnr.h>
@@ -62,11 +64,6 @@ struct mvx_slot {
 	u64 base_gfn;
 	u64 npages;
 	unsigned long hva;
-	/*
-	 * Pinned backing pages by index in the slot, stored on first guest
-	 * touch: sparse, so a huge slot costs nothing until the guest uses it.
-	 */
-	struct xarray pages;
 };
 
 struct mvx_vm {
@@ -85,11 +82,24 @@ struct mvx_vm {
 	struct mvx_vcpu *vcpus[MVX_MAX_VCPUS];
 	unsigned int nr_vcpus;
 
-	/* Second-level (EPT/NPT) page table, built on demand by mmu.c. */
+	/*
+	 * Second-level (EPT/NPT) page table, built on demand by mmu.c.  A
+	 * leaf holds a pin of its page, dropped when the MMU notifier says
+	 * the VMM's mapping of it changes.  mmu_lock covers the tables, the
+	 * pins and, as the notifier reads them, the slots.
+	 */
 	struct mutex mmu_lock;
 	u64 *mmu_root;
 	unsigned long mmu_gen;		/* bumped when translations are removed */
 	unsigned long pinned_pages;
+	cpumask_var_t cpus_in_guest;	/* where vCPUs may be in the guest */
+	struct mmu_notifier mmu_notifier;
+	bool mmu_notifier_registered;
+	/* Invalidations of the VMM's mappings (KVM's mmu_invalidate_*). */
+	spinlock_t mmu_invalidate_lock;
+	unsigned long mmu_invalidate_seq;	/* bumped as each one ends */
+	unsigned long mmu_invalidate_in_progress;
+	unsigned long mmu_invalidate_start, mmu_invalidate_end;	/* union */
 
 	u64 tss_addr;
 };

@@ -9,6 +9,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/smp.h>
 #include <linux/moduleparam.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -36,6 +38,47 @@ module_param_cb(pinned_pages, &pinned_pages_ops, NULL, 0444);
 MODULE_PARM_DESC(pinned_pages, "Guest pages currently pinned, all VMs");
 
 /*
+ * Guest memory follows the VMM's address space, as KVM's does: an MMU
+ * notifier on the creator's mm hears of every change to its page tables
+ * (munmap, mremap, MADV_DONTNEED, copy-on-write, migration, swap) before
+ * the old page can go, and removes the second-level entries of the range,
+ * with their pins.  The guest's next access faults the current page in.
+ *
+ * Locks: mmu_lock (a mutex: a zap waits for the CPUs running the guest and
+ * unpins, which may sleep) covers the tables, the slot array as the
+ * notifier reads it, and the pin count.  Nothing allocates with it held:
+ * reclaim calls the notifier, so tables come from a cache filled before.
+ * mmu_invalidate_lock (a spinlock, never held across anything that
+ * sleeps) covers the invalidation sequence count, the count of
+ * invalidations in progress and their union range, which a fault
+ * checks before it maps what it pinned without mmu_lock.
+ */
+
+/* Up to one table per level below the root: what one fault can need. */
+struct mmu_cache {
+	u64 *tables[PT_LEVELS - 1];
+	unsigned int n;
+};
+
+static int mmu_cache_fill(struct mmu_cache *c, unsigned int want)
+{
+	while (c->n < want) {
+		u64 *t = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+		if (!t)
+			return -ENOMEM;
+		c->tables[c->n++] = t;
+	}
+	return 0;
+}
+
+static void mmu_cache_free(struct mmu_cache *c)
+{
+	while (c->n)
+		free_page((unsigned long)c->tables[--c->n]);
+}
+
+/*
  * The EPT/NPT tables come from the page allocator and the CPU finds them
  * by physical address only.  Kmemleak neither tracks nor scans such pages
  * (nor the VMCS, VMCB, host-save and VMXON pages, allocated the same way),
@@ -43,10 +86,29 @@ MODULE_PARM_DESC(pinned_pages, "Guest pages currently pinned, all VMs");
  * would warn about an unknown object.  A table taken from kmalloc() would
  * be reported as a leak by make check-debug and need kmemleak_ignore().
  */
+static const struct mmu_notifier_ops mvx_mmu_notifier_ops;
+
 int mvx_mmu_init(struct mvx_vm *vm)
 {
+	int ret;
+
+	spin_lock_init(&vm->mmu_invalidate_lock);
+	if (!zalloc_cpumask_var(&vm->cpus_in_guest, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
 	vm->mmu_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	return vm->mmu_root ? 0 : -ENOMEM;
+	if (!vm->mmu_root) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	vm->mmu_notifier.ops = &mvx_mmu_notifier_ops;
+	ret = mmu_notifier_register(&vm->mmu_notifier, vm->mm);
+	if (ret)
+		goto err;
+	vm->mmu_notifier_registered = true;
+	return 0;
+err:
+	mvx_mmu_destroy(vm);
+	return ret;
 }
 
 phys_addr_t mvx_mmu_root_pa(struct mvx_vm *vm)
@@ -59,25 +121,65 @@ static u64 *pt_next_table(u64 entry)
 	return __va(entry & PT_ADDR_MASK);
 }
 
-static void pt_free_table(u64 *table, int level)
+static struct page *pt_leaf_page(u64 entry)
+{
+	return pfn_to_page(PHYS_PFN(entry & PT_ADDR_MASK));
+}
+
+/*
+ * Drop a leaf's pin; a writable one may have been written by the guest.
+ * The page is marked dirty without its lock, as zap_pte_range() does for
+ * a dirty PTE: the notifier is called with page locks held (migration,
+ * truncation), so set_page_dirty_lock() here could deadlock, and the
+ * VMM still maps the page at that point, which keeps it in its file.
+ */
+static void pt_unpin(struct mvx_vm *vm, u64 entry)
+{
+	struct page *page = pt_leaf_page(entry);
+
+	if (entry & mvx_ops->pt_write_bit)
+		folio_mark_dirty(page_folio(page));
+	unpin_user_page(page);
+	vm->pinned_pages--;
+	atomic_long_dec(&pinned_pages_total);
+}
+
+/* Every leaf's pin is dropped: no CPU runs the guest any more. */
+static void pt_free_table(struct mvx_vm *vm, u64 *table, int level)
 {
 	int i;
 
-	for (i = 0; level > 1 && i < PT_ENTRIES; i++)
-		if (table[i])
-			pt_free_table(pt_next_table(table[i]), level - 1);
+	for (i = 0; i < PT_ENTRIES; i++) {
+		if (!table[i])
+			continue;
+		if (level > 1)
+			pt_free_table(vm, pt_next_table(table[i]), level - 1);
+		else
+			pt_unpin(vm, table[i]);
+	}
 	free_page((unsigned long)table);
 }
 
+/*
+ * After the notifier is gone (it may still be running a callback until
+ * mmu_notifier_unregister() returns) and every vCPU is freed.
+ */
 void mvx_mmu_destroy(struct mvx_vm *vm)
 {
+	if (vm->mmu_notifier_registered)
+		mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
+	vm->mmu_notifier_registered = false;
 	if (vm->mmu_root)
-		pt_free_table(vm->mmu_root, PT_LEVELS);
+		pt_free_table(vm, vm->mmu_root, PT_LEVELS);
 	vm->mmu_root = NULL;
+	free_cpumask_var(vm->cpus_in_guest);
 }
 
-/* The leaf entry for @gpa, allocating intermediate tables if @alloc. */
-static u64 *pt_leaf(struct mvx_vm *vm, u64 gpa, bool alloc)
+/*
+ * The leaf entry for @gpa, taking missing tables from @cache (NULL: only
+ * look).  NULL when a table is missing.
+ */
+static u64 *pt_leaf(struct mvx_vm *vm, u64 gpa, struct mmu_cache *cache)
 {
 	u64 *table = vm->mmu_root;
 	int level;
@@ -89,11 +191,9 @@ static u64 *pt_leaf(struct mvx_vm *vm, u64 gpa, bool alloc)
 		if (!table[idx]) {
 			u64 *next;
 
-			if (!alloc)
+			if (!cache || !cache->n)
 				return NULL;
-			next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-			if (!next)
-				return NULL;
+			next = cache->tables[--cache->n];
 			WRITE_ONCE(table[idx], __pa(next) | mvx_ops->pt_table_bits);
 		}
 		table = pt_next_table(table[idx]);
@@ -101,100 +201,318 @@ static u64 *pt_leaf(struct mvx_vm *vm, u64 gpa, bool alloc)
 	return &table[(gpa >> PAGE_SHIFT) & (PT_ENTRIES - 1)];
 }
 
-static void slot_unpin_page(struct mvx_vm *vm, struct mvx_slot *slot,
-			    unsigned long i, struct page *page)
+/*
+ * How many tables a mapping of @gpa lacks, looked at without mmu_lock:
+ * tables are only added while the VM lives, so the answer can only be
+ * too high, and a fault that finds it too low simply runs again.
+ */
+static unsigned int pt_missing(struct mvx_vm *vm, u64 gpa)
 {
-	unpin_user_pages_dirty_lock(&page, 1,
-				    !(slot->flags & MVX_MEM_READONLY));
-	xa_erase(&slot->pages, i);
-	vm->pinned_pages--;
-	atomic_long_dec(&pinned_pages_total);
+	u64 *table = vm->mmu_root;
+	int level;
+
+	for (level = PT_LEVELS; level > 1; level--) {
+		unsigned int idx = (gpa >> (PAGE_SHIFT + 9 * (level - 1))) &
+				   (PT_ENTRIES - 1);
+		u64 entry = READ_ONCE(table[idx]);
+
+		if (!entry)
+			return level - 1;
+		table = pt_next_table(entry);
+	}
+	return 0;
 }
 
-void mvx_slot_unpin(struct mvx_vm *vm, struct mvx_slot *slot)
+static void mmu_noop(void *info)
 {
-	struct page *page;
-	unsigned long i;
-
-	xa_for_each(&slot->pages, i, page)
-		slot_unpin_page(vm, slot, i, page);
 }
 
-/* Caller holds slots_sem for writing, so no vCPU is in the guest. */
+/*
+ * Make removed translations unusable everywhere: every vCPU flushes
+ * before its next entry (the generation), and the CPUs running this
+ * VM's guest right now are made to exit and are waited for, so a vCPU
+ * cannot go on using a stale EPT/NPT translation once this returns.
+ *
+ * A vCPU marks its CPU in cpus_in_guest and then reads mmu_gen (with a
+ * full barrier between, vcpu.c); we bump mmu_gen and then read the mask.
+ * Either it sees the new generation and flushes, or we see its CPU and
+ * send the IPI, which takes it out of the guest (external interrupts
+ * exit on both backends) before it is handled.  Translations left in the
+ * TLB of a CPU no vCPU is on are flushed at the next entry there: a vCPU
+ * entering on a CPU other than its last one always flushes.
+ */
+static void mmu_flush_remote(struct mvx_vm *vm)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	WRITE_ONCE(vm->mmu_gen, vm->mmu_gen + 1);
+	/* Pairs with the barrier after a vCPU marks cpus_in_guest. */
+	smp_mb();
+	preempt_disable();
+	smp_call_function_many(vm->cpus_in_guest, mmu_noop, NULL, true);
+	preempt_enable();
+}
+
+/* Leaves cleared but not yet flushed: their pins go after the flush. */
+#define ZAP_BATCH	64
+
+struct zap_batch {
+	u64 entries[ZAP_BATCH];
+	unsigned int n;
+};
+
+static void zap_batch_finish(struct mvx_vm *vm, struct zap_batch *b)
+{
+	unsigned int i;
+
+	if (!b->n)
+		return;
+	mmu_flush_remote(vm);
+	for (i = 0; i < b->n; i++)
+		pt_unpin(vm, b->entries[i]);
+	b->n = 0;
+}
+
+/* Clear the leaves for gfns [@start, @end) below @table at @level. */
+static void zap_range(struct mvx_vm *vm, struct zap_batch *b, u64 *table,
+		      int level, u64 base, u64 start, u64 end)
+{
+	unsigned int shift = 9 * (level - 1);
+	u64 gfn = max(start, base);
+
+	while (gfn < end) {
+		unsigned int idx = (gfn >> shift) & (PT_ENTRIES - 1);
+		u64 next = ((gfn >> shift) + 1) << shift;
+		u64 entry = table[idx];
+
+		if (entry && level > 1) {
+			zap_range(vm, b, pt_next_table(entry), level - 1,
+				  gfn & ~((1ULL << shift) - 1), start, end);
+		} else if (entry) {
+			WRITE_ONCE(table[idx], 0);
+			b->entries[b->n++] = entry;
+			if (b->n == ZAP_BATCH)
+				zap_batch_finish(vm, b);
+		}
+		if (idx == PT_ENTRIES - 1)
+			break;
+		gfn = next;
+	}
+}
+
+static void mmu_zap_gfns(struct mvx_vm *vm, u64 start, u64 end)
+{
+	struct zap_batch b;
+
+	b.n = 0;
+	zap_range(vm, &b, vm->mmu_root, PT_LEVELS, 0, start, end);
+	zap_batch_finish(vm, &b);
+}
+
+/* Caller holds slots_sem for writing and mmu_lock. */
 void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot)
 {
-	struct page *page;
-	unsigned long i;
+	lockdep_assert_held(&vm->mmu_lock);
+	mmu_zap_gfns(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+}
+
+/* Zap what slots map of host virtual range [@start, @end). */
+static bool mmu_zap_hva(struct mvx_vm *vm, unsigned long start,
+			unsigned long end, bool zap)
+{
+	bool hit = false;
+	unsigned int i;
+
+	for (i = 0; i < MVX_MAX_SLOTS; i++) {
+		struct mvx_slot *s = &vm->slots[i];
+		unsigned long s_end = s->hva + (s->npages << PAGE_SHIFT);
+		unsigned long from, to;
+
+		if (!s->used || start >= s_end || end <= s->hva)
+			continue;
+		hit = true;
+		if (!zap)
+			break;
+		from = max(start, s->hva);
+		to = min(end, s_end);
+		mmu_zap_gfns(vm, s->base_gfn + ((from - s->hva) >> PAGE_SHIFT),
+			     s->base_gfn + ((to - s->hva + PAGE_SIZE - 1) >>
+					    PAGE_SHIFT));
+	}
+	return hit;
+}
+
+static struct mvx_vm *notifier_vm(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mvx_vm, mmu_notifier);
+}
+
+static void invalidate_begin(struct mvx_vm *vm, unsigned long start,
+			     unsigned long end)
+{
+	spin_lock(&vm->mmu_invalidate_lock);
+	if (!vm->mmu_invalidate_in_progress++) {
+		vm->mmu_invalidate_start = start;
+		vm->mmu_invalidate_end = end;
+	} else {
+		vm->mmu_invalidate_start = min(vm->mmu_invalidate_start, start);
+		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end, end);
+	}
+	spin_unlock(&vm->mmu_invalidate_lock);
+}
+
+static void invalidate_done(struct mvx_vm *vm)
+{
+	spin_lock(&vm->mmu_invalidate_lock);
+	vm->mmu_invalidate_seq++;
+	vm->mmu_invalidate_in_progress--;
+	spin_unlock(&vm->mmu_invalidate_lock);
+}
+
+/*
+ * The range's pages are about to leave the VMM's page tables: from now
+ * until the matching end, a fault in the range must not map what it
+ * pinned (the in-progress count), and what is mapped goes now.
+ */
+static int mvx_invalidate_range_start(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct mvx_vm *vm = notifier_vm(mn);
+
+	invalidate_begin(vm, range->start, range->end);
+	if (!mmu_notifier_range_blockable(range)) {
+		bool busy;
+
+		/*
+		 * The OOM reaper: it may not wait, and neither may we (the
+		 * zap waits for other CPUs and unpinning locks pages).  Only
+		 * a range no slot maps is fine; it skips the others.
+		 */
+		if (!mutex_trylock(&vm->mmu_lock)) {
+			busy = true;
+		} else {
+			busy = mmu_zap_hva(vm, range->start, range->end, false);
+			mutex_unlock(&vm->mmu_lock);
+		}
+		if (busy) {
+			/* No end comes for a start that failed. */
+			invalidate_done(vm);
+			return -EAGAIN;
+		}
+		return 0;
+	}
+	mutex_lock(&vm->mmu_lock);
+	mmu_zap_hva(vm, range->start, range->end, true);
+	mutex_unlock(&vm->mmu_lock);
+	return 0;
+}
+
+static void mvx_invalidate_range_end(struct mmu_notifier *mn,
+				     const struct mmu_notifier_range *range)
+{
+	invalidate_done(notifier_vm(mn));
+}
+
+/*
+ * The mm is going away (its last user exited) or the notifier is being
+ * unregistered: nothing of it may stay mapped or pinned.  No vCPU can
+ * fault again: vCPU ioctls come only from tasks of this mm.
+ */
+static void mvx_mmu_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct mvx_vm *vm = notifier_vm(mn);
 
 	mutex_lock(&vm->mmu_lock);
-	/* Only pinned pages were ever mapped. */
-	xa_for_each(&slot->pages, i, page) {
-		u64 *pte = pt_leaf(vm, (slot->base_gfn + i) << PAGE_SHIFT,
-				   false);
-
-		if (pte)
-			WRITE_ONCE(*pte, 0);
-	}
-	/* Every vCPU flushes before its next entry. */
-	WRITE_ONCE(vm->mmu_gen, vm->mmu_gen + 1);
+	mmu_zap_gfns(vm, 0, 1ULL << (MVX_GPA_BITS - PAGE_SHIFT));
 	mutex_unlock(&vm->mmu_lock);
 }
 
-static struct page *slot_pin_page(struct mvx_vm *vm, struct mvx_slot *slot,
-				  unsigned long i)
+/*
+ * Only the three callbacks both kernels have with the same prototype.
+ * We need neither invalidate_range (6.1) nor its successor
+ * arch_invalidate_secondary_tlbs (6.6): they serve tables shared with
+ * the CPU's, flushed after the PTEs change, while our entries are all
+ * gone at invalidate_range_start.  change_pte (6.1 only) is always
+ * bracketed by start and end, so the entry it would update is gone too.
+ */
+static const struct mmu_notifier_ops mvx_mmu_notifier_ops = {
+	.invalidate_range_start = mvx_invalidate_range_start,
+	.invalidate_range_end = mvx_invalidate_range_end,
+	.release = mvx_mmu_release,
+};
+
+/*
+ * Whether a fault that read mmu_invalidate_seq as @seq before pinning
+ * @hva must not map it: an invalidation of @hva is under way, or one
+ * finished since.
+ */
+static bool mmu_invalidate_retry(struct mvx_vm *vm, unsigned long seq,
+				 unsigned long hva)
 {
+	bool retry;
+
+	spin_lock(&vm->mmu_invalidate_lock);
+	retry = vm->mmu_invalidate_seq != seq ||
+		(vm->mmu_invalidate_in_progress &&
+		 hva >= vm->mmu_invalidate_start &&
+		 hva < vm->mmu_invalidate_end);
+	spin_unlock(&vm->mmu_invalidate_lock);
+	return retry;
+}
+
+/*
+ * Map @gfn to the page the VMM has at its slot address now.  The page is
+ * pinned without mmu_lock (pinning may fault, COW or split, which calls
+ * the notifier), then mapped under it unless an invalidation met the
+ * address meanwhile: the guest then faults again.  The pin lasts as long
+ * as the mapping.
+ */
+static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn)
+{
+	unsigned long hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+	bool writable = !(slot->flags & MVX_MEM_READONLY);
 	unsigned int flags = FOLL_LONGTERM;
-	unsigned long hva = slot->hva + i * PAGE_SIZE;
+	struct mmu_cache cache = { .n = 0 };
 	struct page *page;
+	unsigned long seq;
+	u64 entry, *pte;
 	int ret;
 
-	if (!(slot->flags & MVX_MEM_READONLY))
+	seq = READ_ONCE(vm->mmu_invalidate_seq);
+	/* The count before the VMM's page table, as KVM reads them. */
+	smp_rmb();
+	if (writable)
 		flags |= FOLL_WRITE;
 	/* The fast variant is the one that takes FOLL_LONGTERM on 6.1 too. */
 	ret = pin_user_pages_fast(hva, 1, flags, &page);
 	if (ret != 1) {
 		pr_warn_ratelimited("slot %u: cannot pin %#lx for guest page %#llx (%d)\n",
-				    slot->id, hva,
-				    (slot->base_gfn + i) << PAGE_SHIFT, ret);
-		return ERR_PTR(-EFAULT);
+				    slot->id, hva, gfn << PAGE_SHIFT, ret);
+		return -EFAULT;
 	}
-	ret = xa_err(xa_store(&slot->pages, i, page, GFP_KERNEL_ACCOUNT));
-	if (ret) {
-		unpin_user_page(page);
-		return ERR_PTR(ret);
-	}
-	vm->pinned_pages++;
-	atomic_long_inc(&pinned_pages_total);
-	return page;
-}
-
-static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn)
-{
-	unsigned long i = gfn - slot->base_gfn;
-	struct page *page;
-	u64 entry, *pte;
-	int ret = 0;
+	ret = mmu_cache_fill(&cache, pt_missing(vm, gfn << PAGE_SHIFT));
+	if (ret)
+		goto out;
 
 	mutex_lock(&vm->mmu_lock);
-	page = xa_load(&slot->pages, i);
-	if (!page) {
-		page = slot_pin_page(vm, slot, i);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			goto out;
-		}
-	}
-	pte = pt_leaf(vm, gfn << PAGE_SHIFT, true);
-	if (!pte) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (mmu_invalidate_retry(vm, seq, hva))
+		goto unlock;
+	pte = pt_leaf(vm, gfn << PAGE_SHIFT, &cache);
+	/* Another vCPU may have mapped it meanwhile: keep that one. */
+	if (!pte || *pte)
+		goto unlock;
 	entry = page_to_phys(page) | mvx_ops->pt_leaf_bits;
-	if (!(slot->flags & MVX_MEM_READONLY))
+	if (writable)
 		entry |= mvx_ops->pt_write_bit;
 	WRITE_ONCE(*pte, entry);
-out:
+	page = NULL;
+	vm->pinned_pages++;
+	atomic_long_inc(&pinned_pages_total);
+unlock:
 	mutex_unlock(&vm->mmu_lock);
+out:
+	mmu_cache_free(&cache);
+	if (page)
+		unpin_user_page(page);
 	return ret;
 }
 
@@ -212,7 +530,10 @@ int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write)
 
 /*
  * Guest memory through the slots' userspace mappings: vCPU ioctls run in
- * the VM's own mm, so plain user copies work and fault pages in.
+ * the VM's own mm, so plain user copies work and fault pages in.  Every
+ * emulated access (string PIO, MMIO decode, instruction fetch, guest
+ * page walks) comes here, so it sees the page the VMM has there now, the
+ * one the guest will fault in: no kernel mapping of guest memory is kept.
  */
 static void __user *gpa_to_hva(struct mvx_vcpu *vcpu, u64 gpa, bool write)
 {

@@ -281,6 +281,14 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 	preempt_disable();
 	kernel_fpu_begin_mask(0);
 	local_irq_disable();
+	/*
+	 * Before flush_if_needed() reads mmu_gen: an invalidation of guest
+	 * memory either sees this CPU here and waits for us to leave the
+	 * guest, or we see its new generation (mmu.c).
+	 */
+	cpumask_set_cpu(smp_processor_id(), vcpu->vm->cpus_in_guest);
+	/* Pairs with the one between mmu_gen and the mask in mmu.c. */
+	smp_mb__after_atomic();
 	if (host_pkru)
 		host_pkru_val = rdpkru();
 	guest_fpu_load(vcpu);
@@ -310,6 +318,7 @@ static bool vcpu_enter_guest(struct mvx_vcpu *vcpu)
 			break;
 	}
 	guest_fpu_save(vcpu);
+	cpumask_clear_cpu(smp_processor_id(), vcpu->vm->cpus_in_guest);
 	vcpu_take_interrupts();
 	vtime_account_guest_exit();
 	local_irq_enable();

@@ -40,12 +40,6 @@ static void mvx_vm_destroy(struct mvx_vm *vm)
 		if (vm->vcpus[i])
 			mvx_vcpu_free(vm->vcpus[i]);
 
-	for (i = 0; i < MVX_MAX_SLOTS; i++) {
-		if (!vm->slots[i].used)
-			continue;
-		mvx_slot_unpin(vm, &vm->slots[i]);
-		xa_destroy(&vm->slots[i].pages);
-	}
 	mvx_mmu_destroy(vm);
 	mmdrop(vm->mm);
 	mvx_hw_put();
@@ -135,19 +129,11 @@ static int check_region(const struct mvx_userspace_memory_region *mem)
 	return 0;
 }
 
-/* Caller holds slots_sem for writing: no vCPU is inside the guest. */
-static void slot_forget(struct mvx_vm *vm, struct mvx_slot *slot)
-{
-	mvx_mmu_zap_slot(vm, slot);
-	mvx_slot_unpin(vm, slot);
-}
-
 static int slot_create(struct mvx_vm *vm, struct mvx_slot *slot,
 		       const struct mvx_userspace_memory_region *mem)
 {
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 
-	xa_init(&slot->pages);
 	slot->id = mem->slot;
 	slot->flags = mem->flags;
 	slot->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
@@ -157,6 +143,10 @@ static int slot_create(struct mvx_vm *vm, struct mvx_slot *slot,
 	return 0;
 }
 
+/*
+ * Caller holds slots_sem for writing (no vCPU is inside the guest) and
+ * mmu_lock (the MMU notifier reads the slots under it).
+ */
 static int set_memory_region(struct mvx_vm *vm,
 			     const struct mvx_userspace_memory_region *mem)
 {
@@ -167,8 +157,7 @@ static int set_memory_region(struct mvx_vm *vm,
 	if (!mem->memory_size) {
 		if (!slot->used)
 			return -EINVAL;
-		slot_forget(vm, slot);
-		xa_destroy(&slot->pages);
+		mvx_mmu_zap_slot(vm, slot);
 		memset(slot, 0, sizeof(*slot));
 		return 0;
 	}
@@ -182,7 +171,7 @@ static int set_memory_region(struct mvx_vm *vm,
 			return 0;
 		if (slot_overlaps(vm, mem->slot, gfn, npages))
 			return -EEXIST;
-		slot_forget(vm, slot);
+		mvx_mmu_zap_slot(vm, slot);
 		slot->base_gfn = gfn;
 		return 0;
 	}
@@ -204,7 +193,9 @@ static int vm_set_memory_region(struct mvx_vm *vm, void __user *argp)
 		return ret;
 
 	down_write(&vm->slots_sem);
+	mutex_lock(&vm->mmu_lock);
 	ret = set_memory_region(vm, &mem);
+	mutex_unlock(&vm->mmu_lock);
 	up_write(&vm->slots_sem);
 	return ret;
 }
@@ -276,15 +267,15 @@ int mvx_vm_create(void)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
 
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+
 	ret = mvx_hw_get();
 	if (ret)
 		goto err_free;
 	ret = mvx_mmu_init(vm);
 	if (ret)
 		goto err_hw;
-
-	mmgrab(current->mm);
-	vm->mm = current->mm;
 
 	ret = anon_inode_getfd("minivmx-vm", &mvx_vm_fops, vm,
 			       O_RDWR | O_CLOEXEC);
@@ -295,6 +286,7 @@ int mvx_vm_create(void)
 err_hw:
 	mvx_hw_put();
 err_free:
+	mmdrop(vm->mm);
 	kfree(vm);
 	return ret;
 }
