@@ -14,10 +14,10 @@
 #
 #   qemu_boot_test.sh           on ${MVX_DEVICE:-/dev/minivmx}
 #   QEMU_BOOT_CONFIGS="..."     of irqchip-off, kvm, smp2, isapc
-#                               (default: irqchip-off kvm)
+#                               (default: irqchip-off kvm isapc)
 #   QEMU_BOOT_TIMEOUT=S         limit for each boot (default 1200)
 DEV=${MVX_DEVICE:-/dev/minivmx}
-CONFIGS=${QEMU_BOOT_CONFIGS:-irqchip-off kvm}
+CONFIGS=${QEMU_BOOT_CONFIGS:-irqchip-off kvm isapc}
 LIMIT=${QEMU_BOOT_TIMEOUT:-1200}
 OUT=${QEMU_BOOT_OUT:-${TMPDIR:-/tmp}/qemu_boot.out}
 KERNEL=/boot/vmlinuz
