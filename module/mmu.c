@@ -316,10 +316,9 @@ void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot)
 }
 
 /* Zap what slots map of host virtual range [@start, @end). */
-static bool mmu_zap_hva(struct mvx_vm *vm, unsigned long start,
-			unsigned long end, bool zap)
+static void mmu_zap_hva(struct mvx_vm *vm, unsigned long start,
+			unsigned long end)
 {
-	bool hit = false;
 	unsigned int i;
 
 	for (i = 0; i < MVX_MAX_SLOTS; i++) {
@@ -329,16 +328,12 @@ static bool mmu_zap_hva(struct mvx_vm *vm, unsigned long start,
 
 		if (!s->used || start >= s_end || end <= s->hva)
 			continue;
-		hit = true;
-		if (!zap)
-			break;
 		from = max(start, s->hva);
 		to = min(end, s_end);
 		mmu_zap_gfns(vm, s->base_gfn + ((from - s->hva) >> PAGE_SHIFT),
 			     s->base_gfn + ((to - s->hva + PAGE_SIZE - 1) >>
 					    PAGE_SHIFT));
 	}
-	return hit;
 }
 
 static struct mvx_vm *notifier_vm(struct mmu_notifier *mn)
@@ -379,29 +374,18 @@ static int mvx_invalidate_range_start(struct mmu_notifier *mn,
 	struct mvx_vm *vm = notifier_vm(mn);
 
 	invalidate_begin(vm, range->start, range->end);
-	if (!mmu_notifier_range_blockable(range)) {
-		bool busy;
-
-		/*
-		 * The OOM reaper: it may not wait, and neither may we (the
-		 * zap waits for other CPUs and unpinning locks pages).  Only
-		 * a range no slot maps is fine; it skips the others.
-		 */
-		if (!mutex_trylock(&vm->mmu_lock)) {
-			busy = true;
-		} else {
-			busy = mmu_zap_hva(vm, range->start, range->end, false);
-			mutex_unlock(&vm->mmu_lock);
-		}
-		if (busy) {
-			/* No end comes for a start that failed. */
-			invalidate_done(vm);
-			return -EAGAIN;
-		}
+	/*
+	 * Only the OOM reaper and process_mrelease(), both on a dying mm,
+	 * may not block, and the zap sleeps (mmu_lock).  Failing is no way
+	 * out: the kernel WARNs when a notifier that has an end fails its
+	 * start, and calls that end anyway.  So the guest's mappings stay:
+	 * their pages stay pinned, never freed under it, until release()
+	 * unpins them as the mm is torn down; the reaper frees less.
+	 */
+	if (!mmu_notifier_range_blockable(range))
 		return 0;
-	}
 	mutex_lock(&vm->mmu_lock);
-	mmu_zap_hva(vm, range->start, range->end, true);
+	mmu_zap_hva(vm, range->start, range->end);
 	mutex_unlock(&vm->mmu_lock);
 	return 0;
 }
