@@ -9,15 +9,7 @@ TMP=${TMPDIR:-/tmp}/exit_stats_test.$$
 n=0
 failed=0
 
-tap() {	# status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # "REASON COUNT" lines of exit-stats' userspace table.
 traced_counts() {

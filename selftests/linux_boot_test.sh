@@ -29,15 +29,7 @@ n=0
 trap "" PIPE	# the runner may be gone when the line is typed
 failed=0
 
-tap() {	# status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # The guest's /init: busybox ash.  Its "init: " lines are the result.
 write_init() {

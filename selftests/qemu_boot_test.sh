@@ -29,15 +29,7 @@ failed=0
 link=
 ESC=$(printf '\033')
 
-tap() {	# status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	[ -z "$link" ] || rm -f /dev/kvm

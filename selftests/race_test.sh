@@ -19,15 +19,7 @@ KVM_LOST='Device or resource busy|Input/output error'
 n=0
 failed=0
 
-tap() {	# status, description
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$DIR/tap.sh"
 
 echo "TAP version 13"
 echo "1..5"
