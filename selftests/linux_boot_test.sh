@@ -49,11 +49,6 @@ EOF
 	chmod 755 "$1"
 }
 
-uptime_cs() {	# the PC's uptime in hundredths of a second
-	read -r up _ < /proc/uptime
-	echo "${up%.*}${up#*.}"
-}
-
 # Wait until the console shows $1, the runner ended, or the time is up.
 wait_for_console() {	# text, runner pid, deadline (seconds since epoch)
 	while ! grep -q "$1" "$W/console" 2> /dev/null; do
@@ -91,8 +86,7 @@ boot_kernel() {
 	      kill -0 "$pid" 2> /dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
 		usleep 100000
 	done
-	t1=$(uptime_cs)
-	echo "# $rel: boot to /init: $(( (t1 - t0) / 100 )).$(( (t1 - t0) % 100 / 10 )) s"
+	echo "# $rel: boot to /init: $(seconds_since "$t0") s"
 	wait_for_console "init: ready for a line" "$pid" "$deadline"
 	tap $? "$rel: /init asks for a line"
 	echo "$LINE" >&3
