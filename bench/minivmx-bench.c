@@ -13,7 +13,16 @@
  *   irq    interrupt injection round trip: the guest waits in HLT, the
  *          benchmark injects with MVX_INTERRUPT at the HLT exit, the
  *          guest's handler acknowledges with an OUT (an exit), and its
- *          IRET returns to the HLT (the next exit).
+ *          IRET returns to the HLT (the next exit);
+ *   thp    touch's guest on memory that transparent huge pages back: a
+ *          2 MiB-aligned buffer with MADV_HUGEPAGE at a 2 MiB-aligned gpa;
+ *   hugetlb the same on MAP_HUGETLB memory of 2 MiB pages (reserved here
+ *          through sysfs when too few are free, given back afterwards);
+ *   mem    random 8-byte reads (addresses from an LCG) over 256 MiB of
+ *          guest memory already mapped, against the very same bytes run
+ *          natively over the same host buffer;
+ *   vm     create a VM, give it one 1 GiB slot of untouched
+ *          MAP_NORESERVE memory, destroy it (host clock only).
  *
  * Each metric is timed twice: by this process's CLOCK_MONOTONIC around the
  * whole MVX_RUN loop (host clock), and by RDTSC in the guest at the start
@@ -34,6 +43,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,29 +56,42 @@
 
 #include "mvx.h"
 
-/* Guest-physical layout: one 2 MiB RAM slot, plus 64 MiB for touch. */
+/*
+ * Guest-physical layout: one 2 MiB RAM slot, plus 64 MiB for touch, thp
+ * and hugetlb, or 256 MiB for mem (all 2 MiB aligned).
+ */
 #define RAM_SIZE	(2UL << 20)
 #define CODE_GPA	0x1000UL
 #define SPIN_GPA	0x2000UL	/* the shared CPU loop, see bench_spin */
 #define STACK_TOP	0x80000UL
 #define SYS_GPA		0x100000UL	/* libmvx GDT and page tables */
 #define TOUCH_GPA	0x10000000UL
+#define MEM_GPA		0x40000000UL
 #define MMIO_GPA	0xc0000000UL	/* in no slot; mapped by the guest */
 #define IDT_GPA		0x3000UL	/* irq: 256 16-byte gates */
 #define BENCH_PORT	0xe0
 #define IRQ_VECTOR	0x40
 #define PAGE_SIZE	4096UL
+#define HUGE_SIZE	(2UL << 20)
+#define VM_SLOT_SIZE	(1024UL << 20)	/* vm: the slot of each cycle */
+#define HUGETLB_DIR	"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 
 #define DEFAULT_ITERS	10000
 #define DEFAULT_REPS	5
 #define DEFAULT_SPIN	20000000
 #define DEFAULT_TOUCH	64
+#define DEFAULT_MEM	256
+#define DEFAULT_READS	4000000
+#define DEFAULT_CYCLES	100
 #define WARMUP_ITERS	100
 
 /*
  * Guest code.  Contract of every guest: RSI holds the iteration count
  * (0 must work: it is the warm-up of touch), RSP a valid stack; the guest
- * leaves its start TSC in R8, its end TSC in R9, and halts.
+ * leaves its start TSC in R8, its end TSC in R9, and halts.  mem also
+ * takes RDX, the size of its area to map by reading one qword of each page
+ * before the clock starts (0 in the timed run), and RBX, its LCG's offset
+ * mask.
  */
 #define GUEST(name, text)						\
 	extern const unsigned char name##_start[], name##_end[];	\
@@ -153,6 +176,27 @@ GUEST(guest_irq,
 	"iretq\n");
 extern const unsigned char guest_irq_handler[];
 
+/*
+ * mem: in the warm-up run (RDX = size) one read per page maps all of the
+ * area; then the copy of bench_mem at SPIN_GPA reads RSI random qwords,
+ * their sum goes to R10.
+ */
+GUEST(guest_mem,
+	"mov $" STR(MEM_GPA) ", %edi\n\t"
+	"mov %rdx, %rcx\n\t"
+	"test %rcx, %rcx\n\t"
+	"jz 2f\n"
+	"1:\tmov -8(%rdi,%rcx), %rax\n\t"
+	"sub $4096, %rcx\n\t"
+	"jnz 1b\n"
+	"2:\t" TSC_TO("r8")
+	"mov %rbx, %rdx\n\t"
+	"mov $" STR(SPIN_GPA) ", %eax\n\t"
+	"call *%rax\n\t"
+	"mov %rax, %r10\n\t"
+	TSC_TO("r9")
+	"hlt\n");
+
 /* Calls the copy of bench_spin at SPIN_GPA; its result goes to R10. */
 GUEST(guest_cpu,
 	TSC_TO("r8")
@@ -190,7 +234,44 @@ asm(".pushsection .text\n"
 uint64_t bench_spin(uint64_t n);
 extern const unsigned char bench_spin_end[];
 
-enum metric_id { M_PIO, M_CPUID, M_MMIO, M_CPU, M_TOUCH, M_IRQ, NR_METRICS };
+/*
+ * The memory-bound loop: n reads of the qword at base + ((x >> 32) & mask),
+ * x stepping through a 64-bit LCG (Knuth's multiplier, any odd increment
+ * has the full period); returns the sum of what it read.  The addresses do
+ * not depend on the data, so the CPU may overlap the reads: this is
+ * throughput over a working set far larger than any TLB covers.  Runs
+ * natively and, copied to SPIN_GPA, in the guest; uses only registers
+ * that the System V ABI lets a function clobber, and not R8/R9.
+ */
+asm(".pushsection .text\n"
+    ".globl bench_mem\n"
+    ".type bench_mem, @function\n"
+    ".balign 64\n"
+    "bench_mem:\n\t"
+    "xor %eax, %eax\n\t"
+    "mov $1, %ecx\n\t"
+    "movabs $6364136223846793005, %r11\n\t"
+    "test %rsi, %rsi\n\t"
+    "jz 2f\n"
+    "1:\timul %r11, %rcx\n\t"
+    "add $0x3c6ef35f, %rcx\n\t"
+    "mov %rcx, %r10\n\t"
+    "shr $32, %r10\n\t"
+    "and %rdx, %r10\n\t"
+    "add (%rdi,%r10), %rax\n\t"
+    "dec %rsi\n\t"
+    "jnz 1b\n"
+    "2:\tret\n"
+    "bench_mem_end:\n"
+    ".size bench_mem, . - bench_mem\n"
+    ".popsection\n");
+uint64_t bench_mem(const void *base, uint64_t n, uint64_t mask);
+extern const unsigned char bench_mem_end[];
+
+enum metric_id {
+	M_PIO, M_CPUID, M_MMIO, M_CPU, M_TOUCH, M_IRQ, M_THP, M_HUGETLB,
+	M_MEM, M_VM, NR_METRICS
+};
 
 struct metric {
 	const char *name;
@@ -205,6 +286,10 @@ static const struct metric metrics[NR_METRICS] = {
 	[M_CPU] = { "cpu", guest_cpu_start, guest_cpu_end, 0 },
 	[M_TOUCH] = { "touch", guest_touch_start, guest_touch_end, 0 },
 	[M_IRQ] = { "irq", guest_irq_start, guest_irq_end, MVX_EXIT_IO },
+	[M_THP] = { "thp", guest_touch_start, guest_touch_end, 0 },
+	[M_HUGETLB] = { "hugetlb", guest_touch_start, guest_touch_end, 0 },
+	[M_MEM] = { "mem", guest_mem_start, guest_mem_end, 0 },
+	[M_VM] = { "vm", NULL, NULL, 0 },	/* runs no guest */
 };
 
 struct options {
@@ -213,6 +298,9 @@ struct options {
 	unsigned int reps;
 	uint64_t spin;
 	uint64_t touch_mib;
+	uint64_t mem_mib;
+	uint64_t reads;
+	uint64_t cycles;
 	int no_huge;
 	unsigned int only;		/* bit mask of metrics, 0 = all */
 };
@@ -220,7 +308,7 @@ struct options {
 struct sample {
 	uint64_t host_ns;
 	uint64_t guest_cycles;
-	uint64_t native_ns;		/* cpu only */
+	uint64_t native_ns;		/* cpu and mem only */
 	uint64_t native_cycles;
 };
 
@@ -228,10 +316,14 @@ struct bench_vm {
 	struct mvx_vm vm;
 	struct mvx_vcpu vcpu;
 	uint8_t *ram;
-	uint8_t *touch;
+	uint8_t *touch;		/* touch, thp, hugetlb: the touched area */
+	uint8_t *mem;		/* mem: its area */
+	void *own;		/* memory mapped here, not by libmvx */
+	size_t own_len;
 };
 
 static double tsc_mhz;
+static char last_failure[256];	/* why the last metric failed */
 
 static uint64_t now_ns(void)
 {
@@ -264,6 +356,7 @@ static void calibrate_tsc(void)
 static int fail(const char *what, const char *detail)
 {
 	fprintf(stderr, "minivmx-bench: %s: %s\n", what, detail);
+	snprintf(last_failure, sizeof(last_failure), "%s: %s", what, detail);
 	return -1;
 }
 
@@ -271,6 +364,9 @@ static void vm_teardown(struct bench_vm *b)
 {
 	mvx_vcpu_destroy(&b->vcpu);
 	mvx_vm_close(&b->vm);
+	if (b->own)
+		munmap(b->own, b->own_len);
+	b->own = NULL;
 }
 
 /* irq: one 64-bit interrupt gate, IRQ_VECTOR -> guest_irq_handler. */
@@ -291,42 +387,134 @@ static int idt_setup(struct bench_vm *b)
 	return mvx_set_sregs(&b->vcpu, &sr);
 }
 
-static int vm_setup(struct bench_vm *b, const struct options *o,
-		    const struct metric *m)
+static int is_touch(enum metric_id id)
 {
-	size_t spin_len = bench_spin_end - (const unsigned char *)bench_spin;
-	void *ram, *touch = NULL;
+	return id == M_TOUCH || id == M_THP || id == M_HUGETLB;
+}
 
+/*
+ * thp and mem: size bytes at a 2 MiB-aligned address with MADV_HUGEPAGE,
+ * so that with the slot's gpa 2 MiB aligned too every 2 MiB block can be
+ * one huge page on both sides.  NULL with errno set on failure.
+ */
+static void *map_thp(size_t size)
+{
+	size_t len = size + HUGE_SIZE;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a;
+	int err;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	if (a != p)
+		munmap(p, a - p);
+	if (a + size != p + len)
+		munmap(a + size, p + len - (a + size));
+	if (madvise(a, size, MADV_HUGEPAGE)) {
+		err = errno;
+		munmap(a, size);
+		errno = err;
+		return NULL;
+	}
+	return a;
+}
+
+/* hugetlb: size bytes of 2 MiB hugetlbfs pages (2 MiB aligned). */
+static void *map_hugetlb(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		       21 << MAP_HUGE_SHIFT, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* mem: qword i holds i * 2^64/phi, so a read of the wrong qword shows. */
+static void fill_mem(uint64_t *w, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		w[i] = i * 0x9e3779b97f4a7c15ULL;
+}
+
+/* The touched or read area of touch, thp, hugetlb and mem. */
+static int add_area(struct bench_vm *b, const struct options *o,
+		    enum metric_id id)
+{
+	uint64_t gpa = id == M_MEM ? MEM_GPA : TOUCH_GPA;
+	size_t size = (id == M_MEM ? o->mem_mib : o->touch_mib) << 20;
+	void *host;
+	char msg[96];
+
+	if (id == M_TOUCH) {
+		if (mvx_add_memory(&b->vm, gpa, size, 0, &host))
+			return fail("VM setup", mvx_last_error());
+		if (o->no_huge)
+			madvise(host, size, MADV_NOHUGEPAGE);
+		b->touch = host;
+		return 0;
+	}
+	host = id == M_HUGETLB ? map_hugetlb(size) : map_thp(size);
+	if (!host) {
+		snprintf(msg, sizeof(msg), "mmap of %zu MiB: %s", size >> 20,
+			 strerror(errno));
+		return fail(metrics[id].name, msg);
+	}
+	b->own = host;
+	b->own_len = size;
+	if (mvx_add_memory_at(&b->vm, gpa, size, 0, host))
+		return fail("VM setup", mvx_last_error());
+	if (id == M_MEM) {
+		fill_mem(host, size / 8);
+		b->mem = host;
+	} else {
+		b->touch = host;
+	}
+	return 0;
+}
+
+static int vm_setup(struct bench_vm *b, const struct options *o,
+		    enum metric_id id)
+{
+	const struct metric *m = &metrics[id];
+	const unsigned char *fn = (const unsigned char *)bench_spin;
+	const unsigned char *fn_end = bench_spin_end;
+	void *ram;
+
+	if (id == M_MEM) {
+		fn = (const unsigned char *)bench_mem;
+		fn_end = bench_mem_end;
+	}
 	memset(b, 0, sizeof(*b));
 	if (mvx_vm_open(&b->vm, o->device))
 		return fail("open", mvx_last_error());
 	if (mvx_add_memory(&b->vm, 0, RAM_SIZE, 0, &ram))
 		goto err;
-	if (m == &metrics[M_TOUCH]) {
-		if (mvx_add_memory(&b->vm, TOUCH_GPA, o->touch_mib << 20, 0,
-				   &touch))
-			goto err;
-		if (o->no_huge)
-			madvise(touch, o->touch_mib << 20, MADV_NOHUGEPAGE);
-	}
 	b->ram = ram;
-	b->touch = touch;
+	if ((is_touch(id) || id == M_MEM) && add_area(b, o, id))
+		goto out;
 	memcpy(b->ram + CODE_GPA, m->start, m->end - m->start);
-	memcpy(b->ram + SPIN_GPA, (const void *)bench_spin, spin_len);
+	memcpy(b->ram + SPIN_GPA, fn, fn_end - fn);
 	if (mvx_write_sys_area(&b->vm.mem, SYS_GPA, 1) ||
 	    mvx_vcpu_create(&b->vm, 0, &b->vcpu) ||
 	    mvx_set_supported_cpuid(&b->vcpu) ||
 	    mvx_setup_long_mode(&b->vcpu, SYS_GPA) ||
-	    (m == &metrics[M_IRQ] && idt_setup(b)))
+	    (id == M_IRQ && idt_setup(b)))
 		goto err;
 	return 0;
 err:
 	fail("VM setup", mvx_last_error());
+out:
 	vm_teardown(b);
 	return -1;
 }
 
-static int vcpu_start(struct bench_vm *b, uint64_t iters)
+/* prefault and mask: see guest_mem; the other guests ignore them. */
+static int vcpu_start(struct bench_vm *b, const struct options *o,
+		      uint64_t iters, uint64_t prefault)
 {
 	struct mvx_regs r;
 
@@ -334,6 +522,8 @@ static int vcpu_start(struct bench_vm *b, uint64_t iters)
 	r.rip = CODE_GPA;
 	r.rsp = STACK_TOP;
 	r.rsi = iters;
+	r.rdx = prefault;
+	r.rbx = (o->mem_mib << 20) - 8;
 	r.rflags = 0x2;
 	if (mvx_set_regs(&b->vcpu, &r))
 		return fail("set regs", mvx_last_error());
@@ -453,13 +643,18 @@ static uint64_t metric_iters(const struct options *o, enum metric_id id)
 {
 	if (id == M_CPU)
 		return o->spin;
-	if (id == M_TOUCH)
+	if (is_touch(id))
 		return (o->touch_mib << 20) / PAGE_SIZE;
+	if (id == M_MEM)
+		return o->reads;
+	if (id == M_VM)
+		return o->cycles;
 	return o->iters;
 }
 
 /* Each page of the touch area holds the value its guest write stored. */
-static int check_touch(const struct bench_vm *b, uint64_t pages)
+static int check_touch(const struct bench_vm *b, enum metric_id id,
+		       uint64_t pages)
 {
 	uint64_t i;
 
@@ -471,7 +666,7 @@ static int check_touch(const struct bench_vm *b, uint64_t pages)
 
 			snprintf(msg, sizeof(msg), "page %llu holds %llu",
 				 (unsigned long long)i, (unsigned long long)v);
-			return fail("touch", msg);
+			return fail(metrics[id].name, msg);
 		}
 	}
 	return 0;
@@ -496,31 +691,88 @@ static int check_run(enum metric_id id, uint64_t iters, uint64_t exits,
 	return 0;
 }
 
+/* AnonHugePages (KiB) of the mapping that starts at addr; -1: unknown. */
+static long anon_huge_kib(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end;
+	char line[256], perms[8];
+	long kib = -1;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
+			in = start == (uintptr_t)addr;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * The same loop natively, on the same bytes (bench_spin) or the same host
+ * memory (bench_mem); its result must be the guest's (R10).
+ */
+static int run_native(const struct options *o, enum metric_id id,
+		      const struct bench_vm *b, uint64_t want,
+		      struct sample *s)
+{
+	uint64_t n = metric_iters(o, id), t0, c0, c1, got;
+
+	t0 = now_ns();
+	c0 = rdtsc();
+	if (id == M_CPU)
+		got = bench_spin(n);
+	else
+		got = bench_mem(b->mem, n, (o->mem_mib << 20) - 8);
+	c1 = rdtsc();
+	s->native_ns = now_ns() - t0;
+	s->native_cycles = c1 - c0;
+	if (got != want)
+		return fail(metrics[id].name,
+			    "native loop result differs from the guest's");
+	return 0;
+}
+
 static int measure_once(const struct options *o, enum metric_id id,
 			uint64_t want_spin, struct sample *s)
 {
-	const struct metric *m = &metrics[id];
 	uint64_t iters = metric_iters(o, id);
-	uint64_t warmup = id == M_TOUCH ? 0 : WARMUP_ITERS;
+	uint64_t warmup = is_touch(id) ? 0 : WARMUP_ITERS;
+	uint64_t prefault = id == M_MEM ? o->mem_mib << 20 : 0;
+	int native = id == M_CPU || id == M_MEM;
+	long huge_kib = -1;
 	struct bench_vm b;
 	struct mvx_regs r;
 	uint64_t exits, ns;
 	int ret;
 
-	if (vm_setup(&b, o, m))
+	if (vm_setup(&b, o, id))
 		return -1;
-	/* Warm-up: fault in code, stack and page tables; no timing. */
-	ret = vcpu_start(&b, warmup);
+	/* Warm-up: fault in code, stack, page tables (and mem's area). */
+	ret = vcpu_start(&b, o, warmup, prefault);
 	if (!ret)
 		ret = run_metric_guest(&b, id, &exits, &ns, &r);
 	if (!ret)
-		ret = vcpu_start(&b, iters);
+		ret = vcpu_start(&b, o, iters, 0);
 	if (!ret)
 		ret = run_metric_guest(&b, id, &exits, &ns, &r);
 	if (!ret)
 		ret = check_run(id, iters, exits, &r, want_spin);
-	if (!ret && id == M_TOUCH)
-		ret = check_touch(&b, iters);
+	if (!ret && is_touch(id))
+		ret = check_touch(&b, id, iters);
+	if (!ret && (id == M_THP || id == M_MEM))
+		huge_kib = anon_huge_kib(b.own);
+	/* thp without a single huge page would only repeat touch. */
+	if (!ret && id == M_THP && huge_kib == 0)
+		ret = fail("thp", "no transparent huge page (THP disabled?)");
+	if (!ret && native)
+		ret = run_native(o, id, &b, id == M_CPU ? want_spin : r.r10, s);
 	vm_teardown(&b);
 	if (ret)
 		return ret;
@@ -528,21 +780,68 @@ static int measure_once(const struct options *o, enum metric_id id,
 	s->host_ns = ns;
 	s->guest_cycles = r.r9 - r.r8;
 	printf("rep %s host_ns=%llu guest_cycles=%llu exits=%llu",
-	       m->name, (unsigned long long)s->host_ns,
+	       metrics[id].name, (unsigned long long)s->host_ns,
 	       (unsigned long long)s->guest_cycles, (unsigned long long)exits);
-	if (id == M_CPU) {
-		uint64_t t0 = now_ns(), c0 = rdtsc(), c1;
-
-		if (bench_spin(iters) != want_spin)
-			return fail("cpu", "native loop result changed");
-		c1 = rdtsc();
-		s->native_ns = now_ns() - t0;
-		s->native_cycles = c1 - c0;
+	if (native)
 		printf(" native_ns=%llu native_cycles=%llu",
 		       (unsigned long long)s->native_ns,
 		       (unsigned long long)s->native_cycles);
-	}
+	if (huge_kib >= 0)
+		printf(" huge_kib=%ld", huge_kib);
 	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+/* vm: one cycle: a VM, one 1 GiB slot of untouched memory, destroyed. */
+static int vm_cycle(int dev, void *slot_mem)
+{
+	struct mvx_userspace_memory_region r = {
+		.memory_size = VM_SLOT_SIZE,
+		.userspace_addr = (uintptr_t)slot_mem,
+	};
+	int fd = ioctl(dev, MVX_CREATE_VM, 0), err = 0;
+
+	if (fd < 0)
+		return fail("vm: MVX_CREATE_VM", strerror(errno));
+	if (ioctl(fd, MVX_SET_USER_MEMORY_REGION, &r))
+		err = errno;
+	close(fd);
+	if (err)
+		return fail("vm: MVX_SET_USER_MEMORY_REGION", strerror(err));
+	return 0;
+}
+
+/*
+ * The host memory is mapped once: what is timed is the hypervisor's
+ * work, not mmap's.  Only the host clock: no guest runs.
+ */
+static int measure_vm(const struct options *o, struct sample *s)
+{
+	void *mem = mmap(NULL, VM_SLOT_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t i, t0;
+	int dev, ret;
+
+	if (mem == MAP_FAILED)
+		return fail("vm: mmap of 1 GiB", strerror(errno));
+	dev = open(o->device, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		munmap(mem, VM_SLOT_SIZE);
+		return fail(o->device, strerror(errno));
+	}
+	ret = vm_cycle(dev, mem);	/* warm-up */
+	t0 = now_ns();
+	for (i = 0; !ret && i < o->cycles; i++)
+		ret = vm_cycle(dev, mem);
+	s->host_ns = now_ns() - t0;
+	s->guest_cycles = 0;
+	close(dev);
+	munmap(mem, VM_SLOT_SIZE);
+	if (ret)
+		return ret;
+	printf("rep vm host_ns=%llu cycles=%llu\n",
+	       (unsigned long long)s->host_ns, (unsigned long long)o->cycles);
 	fflush(stdout);
 	return 0;
 }
@@ -575,11 +874,12 @@ static void print_result(const struct options *o, enum metric_id id,
 	double host = MEDIAN(s, o->reps, host_ns);
 	double cyc = MEDIAN(s, o->reps, guest_cycles);
 
-	printf("result %s iters=%.0f host_ns=%.0f host_ns_per_iter=%.2f "
-	       "guest_cycles_per_iter=%.2f guest_ns_per_iter=%.2f",
-	       metrics[id].name, it, host, host / it, cyc / it,
-	       cyc / it * 1000.0 / tsc_mhz);
-	if (id == M_CPU) {
+	printf("result %s iters=%.0f host_ns=%.0f host_ns_per_iter=%.2f",
+	       metrics[id].name, it, host, host / it);
+	if (id != M_VM)
+		printf(" guest_cycles_per_iter=%.2f guest_ns_per_iter=%.2f",
+		       cyc / it, cyc / it * 1000.0 / tsc_mhz);
+	if (id == M_CPU || id == M_MEM) {
 		double nat = MEDIAN(s, o->reps, native_ns);
 		double ncyc = MEDIAN(s, o->reps, native_cycles);
 
@@ -592,17 +892,90 @@ static void print_result(const struct options *o, enum metric_id id,
 	fflush(stdout);
 }
 
+static long read_num(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int write_num(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int bad;
+
+	if (!f)
+		return -1;
+	bad = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || bad ? -1 : 0;
+}
+
+/* 2 MiB hugetlbfs pages that a new mapping can have: free, not reserved. */
+static long hugetlb_avail(void)
+{
+	long free_pages = read_num(HUGETLB_DIR "free_hugepages");
+	long resv = read_num(HUGETLB_DIR "resv_hugepages");
+
+	return free_pages < 0 || resv < 0 ? -1 : free_pages - resv;
+}
+
+/*
+ * hugetlb needs pages 2 MiB pages: grow the pool by what is missing (the
+ * PC reserves none at boot).  *old_nr gets the pool size to restore, or
+ * -1 when it was left alone.
+ */
+static int hugetlb_reserve(long pages, long *old_nr)
+{
+	long nr = read_num(HUGETLB_DIR "nr_hugepages");
+	long avail = hugetlb_avail();
+	char msg[160];
+
+	*old_nr = -1;
+	if (nr < 0 || avail < 0)
+		return fail("hugetlb", "no 2 MiB hugetlbfs pages in this kernel");
+	if (avail >= pages)
+		return 0;
+	*old_nr = nr;
+	write_num(HUGETLB_DIR "nr_hugepages", nr + pages - avail);
+	avail = hugetlb_avail();
+	printf("# hugetlb: nr_hugepages %ld -> %ld, %ld available\n", nr,
+	       read_num(HUGETLB_DIR "nr_hugepages"), avail);
+	if (avail >= pages)
+		return 0;
+	write_num(HUGETLB_DIR "nr_hugepages", nr);
+	*old_nr = -1;
+	snprintf(msg, sizeof(msg),
+		 "only %ld of %ld 2 MiB pages after writing %snr_hugepages (not root? memory fragmented?)",
+		 avail, pages, HUGETLB_DIR);
+	return fail("hugetlb", msg);
+}
+
 static int run_metric(const struct options *o, enum metric_id id,
 		      uint64_t want_spin)
 {
 	struct sample s[o->reps];
+	long old_nr = -1;
 	unsigned int i;
+	int ret = 0;
 
-	for (i = 0; i < o->reps; i++)
-		if (measure_once(o, id, want_spin, &s[i]))
-			return -1;
-	print_result(o, id, s);
-	return 0;
+	if (id == M_HUGETLB &&
+	    hugetlb_reserve(((o->touch_mib << 20) + HUGE_SIZE - 1) / HUGE_SIZE,
+			    &old_nr))
+		return -1;
+	for (i = 0; !ret && i < o->reps; i++)
+		ret = id == M_VM ? measure_vm(o, &s[i]) :
+				   measure_once(o, id, want_spin, &s[i]);
+	if (old_nr >= 0)
+		write_num(HUGETLB_DIR "nr_hugepages", old_nr);
+	if (!ret)
+		print_result(o, id, s);
+	return ret;
 }
 
 static unsigned int parse_only(const char *list)
@@ -630,14 +1003,19 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: minivmx-bench [--device PATH] [--iters N] [--reps N]\n"
 		"                     [--spin N] [--touch-mib N] [--no-huge]\n"
-		"                     [--only pio,cpuid,mmio,cpu,touch,irq]\n"
+		"                     [--mem-mib N] [--reads N] [--cycles N]\n"
+		"                     [--only pio,cpuid,mmio,cpu,touch,irq,thp,hugetlb,mem,vm]\n"
 		"  --device PATH   /dev/minivmx (default) or /dev/kvm\n"
 		"  --iters N       exits per run of pio, cpuid, mmio, irq (%d)\n"
 		"  --reps N        fresh-VM repetitions per metric; medians (%d)\n"
 		"  --spin N        iterations of the cpu loop (%d)\n"
-		"  --touch-mib N   guest memory touched by touch (%d)\n"
-		"  --no-huge       MADV_NOHUGEPAGE on the touch memory\n",
-		DEFAULT_ITERS, DEFAULT_REPS, DEFAULT_SPIN, DEFAULT_TOUCH);
+		"  --touch-mib N   guest memory touched by touch, thp, hugetlb (%d)\n"
+		"  --no-huge       MADV_NOHUGEPAGE on the touch memory\n"
+		"  --mem-mib N     guest memory mem reads from, a power of 2 (%d)\n"
+		"  --reads N       random reads per run of mem (%d)\n"
+		"  --cycles N      VM create/slot/destroy cycles per run of vm (%d)\n",
+		DEFAULT_ITERS, DEFAULT_REPS, DEFAULT_SPIN, DEFAULT_TOUCH,
+		DEFAULT_MEM, DEFAULT_READS, DEFAULT_CYCLES);
 	exit(status);
 }
 
@@ -662,6 +1040,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "spin", required_argument, NULL, 's' },
 		{ "touch-mib", required_argument, NULL, 't' },
 		{ "no-huge", no_argument, NULL, 'H' },
+		{ "mem-mib", required_argument, NULL, 'm' },
+		{ "reads", required_argument, NULL, 'R' },
+		{ "cycles", required_argument, NULL, 'c' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -671,7 +1052,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	*o = (struct options) {
 		.device = "/dev/minivmx", .iters = DEFAULT_ITERS,
 		.reps = DEFAULT_REPS, .spin = DEFAULT_SPIN,
-		.touch_mib = DEFAULT_TOUCH,
+		.touch_mib = DEFAULT_TOUCH, .mem_mib = DEFAULT_MEM,
+		.reads = DEFAULT_READS, .cycles = DEFAULT_CYCLES,
 	};
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -681,6 +1063,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 's': o->spin = parse_count(optarg, 1); break;
 		case 't': o->touch_mib = parse_count(optarg, 1); break;
 		case 'H': o->no_huge = 1; break;
+		case 'm': o->mem_mib = parse_count(optarg, 1); break;
+		case 'R': o->reads = parse_count(optarg, 1); break;
+		case 'c': o->cycles = parse_count(optarg, 1); break;
 		case 'o': o->only = parse_only(optarg); break;
 		case 'h': usage(0); break;
 		default: usage(2);
@@ -691,6 +1076,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 	/* The touch area must fit below the MMIO hole the guest maps. */
 	if (TOUCH_GPA + (o->touch_mib << 20) > MMIO_GPA) {
 		fprintf(stderr, "minivmx-bench: --touch-mib too large\n");
+		exit(2);
+	}
+	/* mem's offset mask needs a power of 2, below the MMIO hole too. */
+	if (o->mem_mib & (o->mem_mib - 1) ||
+	    MEM_GPA + (o->mem_mib << 20) > MMIO_GPA) {
+		fprintf(stderr, "minivmx-bench: bad --mem-mib\n");
 		exit(2);
 	}
 }
@@ -706,16 +1097,17 @@ int main(int argc, char **argv)
 	calibrate_tsc();
 	want_spin = bench_spin(o.spin);
 	printf("bench device=%s tsc_mhz=%.1f iters=%llu reps=%u spin=%llu "
-	       "touch_mib=%llu huge=%s\n", o.device, tsc_mhz,
-	       (unsigned long long)o.iters, o.reps,
+	       "touch_mib=%llu huge=%s mem_mib=%llu reads=%llu cycles=%llu\n",
+	       o.device, tsc_mhz, (unsigned long long)o.iters, o.reps,
 	       (unsigned long long)o.spin, (unsigned long long)o.touch_mib,
-	       o.no_huge ? "no" : "default");
+	       o.no_huge ? "no" : "default", (unsigned long long)o.mem_mib,
+	       (unsigned long long)o.reads, (unsigned long long)o.cycles);
 	fflush(stdout);
 	for (i = 0; i < NR_METRICS; i++) {
 		if (o.only && !(o.only & 1U << i))
 			continue;
 		if (run_metric(&o, i, want_spin)) {
-			printf("failed %s\n", metrics[i].name);
+			printf("failed %s %s\n", metrics[i].name, last_failure);
 			failed = 1;
 		}
 	}
