@@ -3,6 +3,7 @@
 #ifndef _MVX_CORE_H
 #define _MVX_CORE_H
 
+#include <linux/bitops.h>
 #include <linux/fs.h>
 #include "minivmx.h"
 
@@ -20,6 +21,12 @@ void mvx_vm_get(struct mvx_vm *vm);
 void mvx_vm_put(struct mvx_vm *vm);
 struct mvx_slot *mvx_find_slot(struct mvx_vm *vm, u64 gfn);
 
+/* A slot's dirty bitmap, in bytes: KVM's size, whole 64-bit words. */
+static inline unsigned long mvx_dirty_bitmap_bytes(u64 npages)
+{
+	return BITS_TO_LONGS(npages) * sizeof(long);
+}
+
 /* vcpu.c */
 int mvx_vcpu_create(struct mvx_vm *vm, unsigned long id);
 void mvx_vcpu_free(struct mvx_vcpu *vcpu);
@@ -31,6 +38,9 @@ u64 mvx_host_xcr0(void);
 int mvx_mmu_init(struct mvx_vm *vm);
 void mvx_mmu_destroy(struct mvx_vm *vm);
 void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot);
+void mvx_mmu_protect_slot(struct mvx_vm *vm, struct mvx_slot *slot);
+void mvx_mmu_take_dirty(struct mvx_vm *vm, struct mvx_slot *slot,
+			unsigned long *bits);
 
 /* emulate.c */
 int mvx_emulate_mmio(struct mvx_vcpu *vcpu, u64 gpa);

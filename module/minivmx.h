@@ -64,6 +64,13 @@ struct mvx_slot {
 	u64 base_gfn;
 	u64 npages;
 	unsigned long hva;
+	/*
+	 * With MVX_MEM_LOG_DIRTY_PAGES: a bit per page, set (atomically) as
+	 * the guest is let write the page, taken by GET_DIRTY_LOG.  Present
+	 * exactly while logging is on; it changes only with slots_sem held
+	 * for writing, so whoever holds it for reading may use it.
+	 */
+	unsigned long *dirty_bitmap;
 };
 
 struct mvx_vm {
@@ -71,9 +78,9 @@ struct mvx_vm {
 	struct mm_struct *mm;		/* the creator's; only it may use us */
 
 	/*
-	 * Readers: every vCPU while it runs (guest entry, exit handling).
-	 * Writer: slot changes, which unpin pages and so must first see
-	 * every vCPU out of the guest.
+	 * Readers: every vCPU while it runs (guest entry, exit handling),
+	 * GET_DIRTY_LOG.  Writer: slot changes, which unpin pages and so
+	 * must first see every vCPU out of the guest.
 	 */
 	struct rw_semaphore slots_sem;
 	struct mvx_slot slots[MVX_MAX_SLOTS];

@@ -52,6 +52,15 @@ MODULE_PARM_DESC(pinned_pages, "Guest pages currently pinned, all VMs");
  * sleeps) covers the invalidation sequence count, the count of
  * invalidations in progress and their union range, which a fault
  * checks before it maps what it pinned without mmu_lock.
+ *
+ * Dirty logging (a slot with MVX_MEM_LOG_DIRTY_PAGES): a page is mapped
+ * writable only at the guest's first write to it, which sets its bit in
+ * the slot's bitmap under mmu_lock; emulated writes set the bit after
+ * they write.  GET_DIRTY_LOG, under mmu_lock too, takes the bits and
+ * write-protects their pages before it flushes, so each write is either
+ * in what it reports or faults again and sets the bit anew.  The bitmap
+ * itself lives under slots_sem (minivmx.h); its bits are set and taken
+ * atomically, as vCPUs set them concurrently.
  */
 
 /* Up to one table per level below the root: what one fault can need. */
@@ -127,11 +136,13 @@ static struct page *pt_leaf_page(u64 entry)
 }
 
 /*
- * Drop a leaf's pin; a writable one may have been written by the guest.
- * The page is marked dirty without its lock, as zap_pte_range() does for
- * a dirty PTE: the notifier is called with page locks held (migration,
- * truncation), so set_page_dirty_lock() here could deadlock, and the
- * VMM still maps the page at that point, which keeps it in its file.
+ * Drop a leaf's pin; a writable one may have been written by the guest
+ * (one that dirty logging write-protected was marked when it lost write
+ * access, pt_write_protect()).  The page is marked dirty without its
+ * lock, as zap_pte_range() does for a dirty PTE: the notifier is called
+ * with page locks held (migration, truncation), so set_page_dirty_lock()
+ * here could deadlock, and the VMM still maps the page at that point,
+ * which keeps it in its file.
  */
 static void pt_unpin(struct mvx_vm *vm, u64 entry)
 {
@@ -315,6 +326,100 @@ void mvx_mmu_zap_slot(struct mvx_vm *vm, struct mvx_slot *slot)
 	mmu_zap_gfns(vm, slot->base_gfn, slot->base_gfn + slot->npages);
 }
 
+/*
+ * Take write access from the leaf for @gfn.  The guest may have written
+ * the page while it was writable: the page is marked dirty now, as
+ * pt_unpin() will not see the write bit any more.  True if it changed.
+ */
+static bool pt_write_protect(struct mvx_vm *vm, u64 gfn)
+{
+	u64 *pte = pt_leaf(vm, gfn << PAGE_SHIFT, NULL);
+	u64 entry;
+
+	if (!pte || !(*pte & mvx_ops->pt_write_bit))
+		return false;
+	entry = *pte;
+	WRITE_ONCE(*pte, entry & ~mvx_ops->pt_write_bit);
+	folio_mark_dirty(page_folio(pt_leaf_page(entry)));
+	return true;
+}
+
+/* Write-protect the leaves for gfns [@start, @end) below @table. */
+static bool protect_range(struct mvx_vm *vm, u64 *table, int level, u64 base,
+			  u64 start, u64 end)
+{
+	unsigned int shift = 9 * (level - 1);
+	u64 gfn = max(start, base);
+	bool changed = false;
+
+	while (gfn < end) {
+		unsigned int idx = (gfn >> shift) & (PT_ENTRIES - 1);
+		u64 entry = table[idx];
+
+		if (entry && level > 1)
+			changed |= protect_range(vm, pt_next_table(entry),
+						 level - 1,
+						 gfn & ~((1ULL << shift) - 1),
+						 start, end);
+		else if (entry)
+			changed |= pt_write_protect(vm, gfn);
+		if (idx == PT_ENTRIES - 1)
+			break;
+		gfn = ((gfn >> shift) + 1) << shift;
+	}
+	return changed;
+}
+
+/*
+ * Dirty logging starts on @slot: its pages must fault at the guest's next
+ * write.  Caller holds slots_sem for writing and mmu_lock.
+ */
+void mvx_mmu_protect_slot(struct mvx_vm *vm, struct mvx_slot *slot)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	if (protect_range(vm, vm->mmu_root, PT_LEVELS, 0, slot->base_gfn,
+			  slot->base_gfn + slot->npages))
+		mmu_flush_remote(vm);
+}
+
+/* Words of the bitmap between two chances for the scheduler. */
+#define DIRTY_WORDS_PER_RESCHED	1024
+
+/*
+ * GET_DIRTY_LOG: move @slot's dirty bits to @bits (zeroed, the bitmap's
+ * size) and write-protect the pages they name, so that the guest's next
+ * write to each is logged again.  The flush comes before mmu_lock is
+ * released, so once this returns no CPU writes through a translation
+ * taken away here.  A guest write between taking a bit and the flush
+ * reaches a page reported dirty, which the VMM reads after we return.
+ * Caller holds slots_sem for reading.
+ */
+void mvx_mmu_take_dirty(struct mvx_vm *vm, struct mvx_slot *slot,
+			unsigned long *bits)
+{
+	unsigned long i, n = BITS_TO_LONGS(slot->npages);
+	bool flush = false;
+
+	mutex_lock(&vm->mmu_lock);
+	for (i = 0; i < n; i++) {
+		unsigned long mask;
+		unsigned int b;
+
+		if (i % DIRTY_WORDS_PER_RESCHED == DIRTY_WORDS_PER_RESCHED - 1)
+			cond_resched();
+		if (!READ_ONCE(slot->dirty_bitmap[i]))
+			continue;
+		mask = xchg(&slot->dirty_bitmap[i], 0);
+		bits[i] = mask;
+		for_each_set_bit(b, &mask, BITS_PER_LONG)
+			flush |= pt_write_protect(vm, slot->base_gfn +
+						  i * BITS_PER_LONG + b);
+	}
+	if (flush)
+		mmu_flush_remote(vm);
+	mutex_unlock(&vm->mmu_lock);
+}
+
 /* Zap what slots map of host virtual range [@start, @end). */
 static void mmu_zap_hva(struct mvx_vm *vm, unsigned long start,
 			unsigned long end)
@@ -443,17 +548,42 @@ static bool mmu_invalidate_retry(struct mvx_vm *vm, unsigned long seq,
 	return retry;
 }
 
+/* Log a guest write to @gfn of @slot, if the slot logs them. */
+static void mark_page_dirty(struct mvx_slot *slot, u64 gfn)
+{
+	if (slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+}
+
+/*
+ * A leaf is there already (another vCPU mapped it meanwhile, or dirty
+ * logging left it read-only): a write only needs the write bit, as the
+ * page was pinned for writing.  The entry maps the page the VMM has
+ * there now: an invalidation since would have removed it.
+ */
+static void pt_allow_write(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn,
+			   u64 *pte)
+{
+	mark_page_dirty(slot, gfn);
+	if (!(*pte & mvx_ops->pt_write_bit))
+		WRITE_ONCE(*pte, *pte | mvx_ops->pt_write_bit);
+}
+
 /*
  * Map @gfn to the page the VMM has at its slot address now.  The page is
  * pinned without mmu_lock (pinning may fault, COW or split, which calls
  * the notifier), then mapped under it unless an invalidation met the
  * address meanwhile: the guest then faults again.  The pin lasts as long
- * as the mapping.
+ * as the mapping.  A writable slot's page is always pinned for writing,
+ * but while the slot logs dirty pages it is mapped writable only for a
+ * @write fault, which logs it.
  */
-static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn)
+static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn,
+		   bool write)
 {
 	unsigned long hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
 	bool writable = !(slot->flags & MVX_MEM_READONLY);
+	bool map_write = writable && (write || !slot->dirty_bitmap);
 	unsigned int flags = FOLL_LONGTERM;
 	struct mmu_cache cache = { .n = 0 };
 	struct page *page;
@@ -481,12 +611,18 @@ static int mmu_map(struct mvx_vm *vm, struct mvx_slot *slot, u64 gfn)
 	if (mmu_invalidate_retry(vm, seq, hva))
 		goto unlock;
 	pte = pt_leaf(vm, gfn << PAGE_SHIFT, &cache);
-	/* Another vCPU may have mapped it meanwhile: keep that one. */
-	if (!pte || *pte)
+	if (!pte)
 		goto unlock;
+	if (*pte) {
+		if (map_write)
+			pt_allow_write(vm, slot, gfn, pte);
+		goto unlock;
+	}
 	entry = page_to_phys(page) | mvx_ops->pt_leaf_bits;
-	if (writable)
+	if (map_write) {
 		entry |= mvx_ops->pt_write_bit;
+		mark_page_dirty(slot, gfn);
+	}
 	WRITE_ONCE(*pte, entry);
 	page = NULL;
 	vm->pinned_pages++;
@@ -508,7 +644,7 @@ int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write)
 
 	if (!slot || (write && (slot->flags & MVX_MEM_READONLY)))
 		return mvx_emulate_mmio(vcpu, gpa);
-	ret = mmu_map(vcpu->vm, slot, gpa >> PAGE_SHIFT);
+	ret = mmu_map(vcpu->vm, slot, gpa >> PAGE_SHIFT, write);
 	return ret ? ret : 1;
 }
 
@@ -519,27 +655,41 @@ int mvx_handle_npf(struct mvx_vcpu *vcpu, u64 gpa, bool write)
  * page walks) comes here, so it sees the page the VMM has there now, the
  * one the guest will fault in: no kernel mapping of guest memory is kept.
  */
-static void __user *gpa_to_hva(struct mvx_vcpu *vcpu, u64 gpa, bool write)
+static void __user *gpa_to_hva(struct mvx_vcpu *vcpu, u64 gpa,
+			       bool write, struct mvx_slot **slotp)
 {
 	struct mvx_slot *slot = mvx_find_slot(vcpu->vm, gpa >> PAGE_SHIFT);
 
 	if (!slot || (write && (slot->flags & MVX_MEM_READONLY)))
 		return NULL;
+	*slotp = slot;
 	return (void __user *)(slot->hva +
 			       (gpa - (slot->base_gfn << PAGE_SHIFT)));
 }
 
+/*
+ * An emulated write is logged after it is done, even when it failed
+ * part way: a page reported dirty that is not costs the VMM one copy.
+ */
 static int guest_copy(struct mvx_vcpu *vcpu, u64 gpa, void *buf,
 		      unsigned int len, bool write)
 {
 	while (len) {
 		unsigned int n = min_t(unsigned int, len,
 				       PAGE_SIZE - offset_in_page(gpa));
-		void __user *hva = gpa_to_hva(vcpu, gpa, write);
+		struct mvx_slot *slot;
+		void __user *hva = gpa_to_hva(vcpu, gpa, write, &slot);
+		unsigned long left;
 
 		if (!hva)
 			return -EFAULT;
-		if (write ? copy_to_user(hva, buf, n) : copy_from_user(buf, hva, n))
+		if (write) {
+			left = copy_to_user(hva, buf, n);
+			mark_page_dirty(slot, gpa >> PAGE_SHIFT);
+		} else {
+			left = copy_from_user(buf, hva, n);
+		}
+		if (left)
 			return -EFAULT;
 		gpa += n;
 		buf += n;
@@ -597,12 +747,13 @@ struct gpt_walk {
 static int gpte_set_bits(struct mvx_vcpu *vcpu, const struct gpt_step *st,
 			 unsigned int size, u64 bits)
 {
+	struct mvx_slot *slot;
 	void __user *hva;
 	int ret;
 
 	if ((st->entry & bits) == bits)
 		return 0;
-	hva = gpa_to_hva(vcpu, st->gpa, true);
+	hva = gpa_to_hva(vcpu, st->gpa, true, &slot);
 	/* Tables in ROM: the CPU's write would go nowhere either. */
 	if (!hva)
 		return 0;
@@ -617,6 +768,9 @@ static int gpte_set_bits(struct mvx_vcpu *vcpu, const struct gpt_step *st,
 		ret = __try_cmpxchg_user((u32 __user *)hva, &old,
 					 (u32)(st->entry | bits), efault4);
 	}
+	/* The CPU's own A/D writes dirty the table's page, so do ours. */
+	if (!ret)
+		mark_page_dirty(slot, st->gpa >> PAGE_SHIFT);
 	return ret < 0 ? 0 : ret;
 }
 

@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -41,6 +42,8 @@ static void mvx_vm_destroy(struct mvx_vm *vm)
 			mvx_vcpu_free(vm->vcpus[i]);
 
 	mvx_mmu_destroy(vm);
+	for (i = 0; i < MVX_MAX_SLOTS; i++)
+		kvfree(vm->slots[i].dirty_bitmap);
 	mmdrop(vm->mm);
 	mvx_hw_put();
 	kfree(vm);
@@ -98,7 +101,7 @@ static int check_region(const struct mvx_userspace_memory_region *mem)
 {
 	u64 end = mem->guest_phys_addr + mem->memory_size;
 
-	if (mem->flags & ~MVX_MEM_READONLY) {
+	if (mem->flags & ~(MVX_MEM_LOG_DIRTY_PAGES | MVX_MEM_READONLY)) {
 		pr_debug("memory slot %u: unsupported flags %#x\n",
 			 mem->slot, mem->flags);
 		return -EINVAL;
@@ -130,7 +133,8 @@ static int check_region(const struct mvx_userspace_memory_region *mem)
 }
 
 static int slot_create(struct mvx_vm *vm, struct mvx_slot *slot,
-		       const struct mvx_userspace_memory_region *mem)
+		       const struct mvx_userspace_memory_region *mem,
+		       unsigned long **bitmap)
 {
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 
@@ -139,16 +143,40 @@ static int slot_create(struct mvx_vm *vm, struct mvx_slot *slot,
 	slot->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
 	slot->npages = npages;
 	slot->hva = mem->userspace_addr;
+	if (mem->flags & MVX_MEM_LOG_DIRTY_PAGES)
+		swap(slot->dirty_bitmap, *bitmap);
 	slot->used = true;
 	return 0;
 }
 
 /*
+ * Dirty logging turns on (the bitmap @bitmap brings goes to the slot,
+ * and what is mapped writable is made to fault at the next write) or
+ * off (the slot's bitmap goes to *@bitmap, to be freed); as on KVM, the
+ * bits stay when a logging slot only moves.
+ */
+static void slot_set_flags(struct mvx_vm *vm, struct mvx_slot *slot,
+			   u32 flags, unsigned long **bitmap)
+{
+	bool logging = flags & MVX_MEM_LOG_DIRTY_PAGES;
+
+	slot->flags = flags;
+	if (logging == !!slot->dirty_bitmap)
+		return;
+	swap(slot->dirty_bitmap, *bitmap);
+	if (logging)
+		mvx_mmu_protect_slot(vm, slot);
+}
+
+/*
  * Caller holds slots_sem for writing (no vCPU is inside the guest) and
- * mmu_lock (the MMU notifier reads the slots under it).
+ * mmu_lock (the MMU notifier reads the slots under it).  *@bitmap is a
+ * zeroed dirty bitmap for the slot if it is to log and has none; on
+ * return, whatever the caller must free.
  */
 static int set_memory_region(struct mvx_vm *vm,
-			     const struct mvx_userspace_memory_region *mem)
+			     const struct mvx_userspace_memory_region *mem,
+			     unsigned long **bitmap)
 {
 	struct mvx_slot *slot = &vm->slots[mem->slot];
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
@@ -158,32 +186,61 @@ static int set_memory_region(struct mvx_vm *vm,
 		if (!slot->used)
 			return -EINVAL;
 		mvx_mmu_zap_slot(vm, slot);
+		swap(slot->dirty_bitmap, *bitmap);
 		memset(slot, 0, sizeof(*slot));
 		return 0;
 	}
 
 	if (slot->used) {
-		/* Only moving a slot or changing nothing is allowed. */
+		/*
+		 * As KVM: a slot may move and turn dirty logging on or off,
+		 * but keeps its memory and whether it is read-only.
+		 */
 		if (mem->userspace_addr != slot->hva || npages != slot->npages ||
-		    mem->flags != slot->flags)
+		    ((mem->flags ^ slot->flags) & MVX_MEM_READONLY))
 			return -EINVAL;
-		if (gfn == slot->base_gfn)
+		if (gfn == slot->base_gfn && mem->flags == slot->flags)
 			return 0;
-		if (slot_overlaps(vm, mem->slot, gfn, npages))
-			return -EEXIST;
-		mvx_mmu_zap_slot(vm, slot);
-		slot->base_gfn = gfn;
+		if (gfn != slot->base_gfn) {
+			if (slot_overlaps(vm, mem->slot, gfn, npages))
+				return -EEXIST;
+			mvx_mmu_zap_slot(vm, slot);
+			slot->base_gfn = gfn;
+		}
+		slot_set_flags(vm, slot, mem->flags, bitmap);
 		return 0;
 	}
 
 	if (slot_overlaps(vm, mem->slot, gfn, npages))
 		return -EEXIST;
-	return slot_create(vm, slot, mem);
+	return slot_create(vm, slot, mem, bitmap);
+}
+
+/*
+ * The bitmap a slot that is to log dirty pages still lacks, allocated
+ * before mmu_lock is taken (reclaim calls the MMU notifier, which takes
+ * it): NULL when none is needed.  Caller holds slots_sem for writing.
+ */
+static int alloc_dirty_bitmap(struct mvx_vm *vm,
+			      const struct mvx_userspace_memory_region *mem,
+			      unsigned long **bitmap)
+{
+	const struct mvx_slot *slot = &vm->slots[mem->slot];
+
+	*bitmap = NULL;
+	if (!(mem->flags & MVX_MEM_LOG_DIRTY_PAGES) || !mem->memory_size ||
+	    (slot->used && slot->dirty_bitmap))
+		return 0;
+	*bitmap = kvzalloc(mvx_dirty_bitmap_bytes(mem->memory_size >>
+						  PAGE_SHIFT),
+			   GFP_KERNEL_ACCOUNT);
+	return *bitmap ? 0 : -ENOMEM;
 }
 
 static int vm_set_memory_region(struct mvx_vm *vm, void __user *argp)
 {
 	struct mvx_userspace_memory_region mem;
+	unsigned long *bitmap;
 	int ret;
 
 	if (copy_from_user(&mem, argp, sizeof(mem)))
@@ -193,10 +250,78 @@ static int vm_set_memory_region(struct mvx_vm *vm, void __user *argp)
 		return ret;
 
 	down_write(&vm->slots_sem);
-	mutex_lock(&vm->mmu_lock);
-	ret = set_memory_region(vm, &mem);
-	mutex_unlock(&vm->mmu_lock);
+	ret = alloc_dirty_bitmap(vm, &mem, &bitmap);
+	if (!ret) {
+		mutex_lock(&vm->mmu_lock);
+		ret = set_memory_region(vm, &mem, &bitmap);
+		mutex_unlock(&vm->mmu_lock);
+	}
 	up_write(&vm->slots_sem);
+	kvfree(bitmap);
+	return ret;
+}
+
+/* KVM's slot ids: 16 bits of slot, then the address space (SMM's is 1). */
+#define MVX_KVM_ADDRESS_SPACES	2
+#define MVX_KVM_USER_MEM_SLOTS	32764
+
+/*
+ * The slot GET_DIRTY_LOG names, with KVM's errors: EINVAL for an id KVM
+ * could never have, ENOENT for a slot that does not exist (minivmx has
+ * no SMM address space) or does not log.  Caller holds slots_sem.
+ */
+static struct mvx_slot *dirty_log_slot(struct mvx_vm *vm, u32 id, int *err)
+{
+	u32 as_id = id >> 16, index = (u16)id;
+	struct mvx_slot *slot;
+
+	*err = -EINVAL;
+	if (as_id >= MVX_KVM_ADDRESS_SPACES || index >= MVX_KVM_USER_MEM_SLOTS)
+		return NULL;
+	*err = -ENOENT;
+	if (as_id || index >= MVX_MAX_SLOTS)
+		return NULL;
+	slot = &vm->slots[index];
+	if (!slot->used || !slot->dirty_bitmap)
+		return NULL;
+	return slot;
+}
+
+/*
+ * KVM_GET_DIRTY_LOG: the slot's pages written since the last call, which
+ * are write-protected again (mvx_mmu_take_dirty).  The bits are copied
+ * out with no lock held: the user buffer may fault, and the MMU notifier
+ * then needs mmu_lock.  As on KVM, bits that fail to reach the buffer
+ * (EFAULT) are lost.
+ */
+static int vm_get_dirty_log(struct mvx_vm *vm, void __user *argp)
+{
+	struct mvx_dirty_log log;
+	void __user *ubits;
+	unsigned long *bits = NULL, bytes = 0;
+	struct mvx_slot *slot;
+	int ret;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	/* A 32-bit VMM's pointer fills only the low half of the union. */
+	ubits = in_compat_syscall() ? compat_ptr((u32)log.padding2) :
+				      u64_to_user_ptr(log.padding2);
+
+	down_read(&vm->slots_sem);
+	slot = dirty_log_slot(vm, log.slot, &ret);
+	if (slot) {
+		bytes = mvx_dirty_bitmap_bytes(slot->npages);
+		bits = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+		ret = bits ? 0 : -ENOMEM;
+	}
+	if (bits)
+		mvx_mmu_take_dirty(vm, slot, bits);
+	up_read(&vm->slots_sem);
+
+	if (bits && copy_to_user(ubits, bits, bytes))
+		ret = -EFAULT;
+	kvfree(bits);
 	return ret;
 }
 
@@ -227,6 +352,8 @@ static long mvx_vm_ioctl(struct file *filp, unsigned int cmd,
 		return mvx_vcpu_create(vm, arg);
 	case MVX_SET_USER_MEMORY_REGION:
 		return vm_set_memory_region(vm, (void __user *)arg);
+	case MVX_GET_DIRTY_LOG:
+		return vm_get_dirty_log(vm, (void __user *)arg);
 	case MVX_SET_TSS_ADDR:
 		/* Unrestricted guest needs no TSS of ours; remember it only. */
 		vm->tss_addr = arg;

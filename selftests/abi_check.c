@@ -99,6 +99,7 @@ SAME(MVX_GET_VCPU_MMAP_SIZE, KVM_GET_VCPU_MMAP_SIZE);
 SAME(MVX_GET_SUPPORTED_CPUID, KVM_GET_SUPPORTED_CPUID);
 SAME(MVX_X86_GET_MCE_CAP_SUPPORTED, KVM_X86_GET_MCE_CAP_SUPPORTED);
 SAME(MVX_CREATE_VCPU, KVM_CREATE_VCPU);
+SAME(MVX_GET_DIRTY_LOG, KVM_GET_DIRTY_LOG);
 SAME(MVX_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION);
 SAME(MVX_SET_TSS_ADDR, KVM_SET_TSS_ADDR);
 SAME(MVX_SET_GSI_ROUTING, KVM_SET_GSI_ROUTING);
@@ -131,6 +132,12 @@ SAME_FIELD(mvx_userspace_memory_region, kvm_userspace_memory_region,
 	   memory_size);
 SAME_FIELD(mvx_userspace_memory_region, kvm_userspace_memory_region,
 	   userspace_addr);
+
+SAME_SIZE(mvx_dirty_log, kvm_dirty_log);
+SAME_FIELD(mvx_dirty_log, kvm_dirty_log, slot);
+SAME_FIELD(mvx_dirty_log, kvm_dirty_log, padding1);
+SAME_FIELD(mvx_dirty_log, kvm_dirty_log, dirty_bitmap);
+SAME_FIELD(mvx_dirty_log, kvm_dirty_log, padding2);
 
 SAME_SIZE(mvx_regs, kvm_regs);
 SAME_FIELD(mvx_regs, kvm_regs, rax);

@@ -31,6 +31,8 @@
 #define MAX_FDS		24
 #define POOL_SIZE	(4UL << 20)	/* host memory that slots point into */
 #define MAX_MAPS	16
+/* GET_DIRTY_LOG's buffer: a 2^21-page slot's bits, then a guard page. */
+#define DIRTY_BUF_SIZE	(256UL << 10)
 
 enum fd_kind { FD_NONE, FD_SYS, FD_VM, FD_VCPU };
 
@@ -45,6 +47,7 @@ static struct {
 	size_t len;
 } maps[MAX_MAPS];
 static uint8_t *pool;
+static uint8_t *dirty_buf;
 static uint64_t rng_state;
 static int verbose;
 static unsigned long nr_ok, nr_err, nr_runs, nr_faults;
@@ -203,7 +206,12 @@ static void op_slot(int vm)
 	struct mvx_userspace_memory_region r;
 
 	r.slot = chance(80) ? below(36) : boundary();
-	r.flags = chance(70) ? 0 : chance(50) ? MVX_MEM_READONLY : boundary();
+	if (chance(60))
+		r.flags = 0;
+	else if (chance(80))
+		r.flags = below(4);	/* LOG_DIRTY_PAGES, READONLY, both */
+	else
+		r.flags = boundary();
 	if (chance(80))
 		r.guest_phys_addr = below(64) * 0x10000;
 	else
@@ -223,6 +231,15 @@ static void op_slot(int vm)
 	count(ioctl(vm, MVX_SET_USER_MEMORY_REGION, bad_ptr(&r)));
 }
 
+static long op_dirty_log(int vm)
+{
+	struct mvx_dirty_log log = { .padding1 = chance(90) ? 0 : rnd() };
+
+	log.slot = chance(80) ? below(36) : boundary();
+	log.dirty_bitmap = bad_ptr(dirty_buf);
+	return ioctl(vm, MVX_GET_DIRTY_LOG, bad_ptr(&log));
+}
+
 static void op_vm(void)
 {
 	int vm = pick(FD_VM);
@@ -230,7 +247,7 @@ static void op_vm(void)
 
 	if (vm < 0)
 		return op_sys();
-	switch (below(6)) {
+	switch (below(7)) {
 	case 0:
 	case 1:
 		op_slot(vm);
@@ -245,6 +262,9 @@ static void op_vm(void)
 		break;
 	case 4:
 		ret = ioctl(vm, MVX_SET_TSS_ADDR, boundary());
+		break;
+	case 5:
+		ret = op_dirty_log(vm);
 		break;
 	default:
 		ret = ioctl(vm, _IO(MVXIO, below(256)), boundary());
@@ -756,6 +776,11 @@ int main(int argc, char **argv)
 	pool = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (pool == MAP_FAILED)
+		return 1;
+	dirty_buf = mmap(NULL, DIRTY_BUF_SIZE + PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dirty_buf == MAP_FAILED ||
+	    mprotect(dirty_buf + DIRTY_BUF_SIZE, PAGE_SIZE, PROT_NONE))
 		return 1;
 	for (i = 0; i < 16; i++)
 		fill_guest_memory();

@@ -976,6 +976,256 @@ TEST_F(mem, fork_keeps_guest_on_parent_pages)
 	munmap(mem, COH_SIZE);
 }
 
+/*
+ * Dirty logging (KVM_MEM_LOG_DIRTY_PAGES, KVM_GET_DIRTY_LOG) on the
+ * coherence slot: the guest's stores and a string IN it leaves to the
+ * host, each page's bit set exactly when something wrote it.
+ */
+#define DIRTY_INS_GPA	(CODE_GPA + 0x300)
+
+/* EDI: destination; four bytes from INS_PORT. */
+GUEST_CODE(dirty_ins,
+	".code32\n"
+	"movl $4, %ecx\n"
+	"movw $0x10, %dx\n"
+	"rep insb\n"
+	"hlt\n");
+
+static int dirty_setup(struct tvm *vm, uint8_t **mem)
+{
+	*mem = coh_map();
+	if (!*mem)
+		return -1;
+	guest_load(vm, COH_LOAD_GPA, coh_load_start, coh_load_end);
+	guest_load(vm, COH_STORE_GPA, coh_store_start, coh_store_end);
+	guest_load(vm, DIRTY_INS_GPA, dirty_ins_start, dirty_ins_end);
+	return vm_add_slot(vm, 1, MVX_MEM_LOG_DIRTY_PAGES, COH_GPA, COH_SIZE,
+			   *mem);
+}
+
+/* KVM_GET_DIRTY_LOG of @slot into *@bits (the slot has up to 64 pages). */
+static int get_dirty(struct tvm *vm, uint32_t slot, uint64_t *bits)
+{
+	struct mvx_dirty_log log = { .slot = slot };
+
+	*bits = 0xdeadbeefdeadbeefULL;
+	log.dirty_bitmap = bits;
+	return ioctl(vm->fd, MVX_GET_DIRTY_LOG, &log);
+}
+
+/* Turn logging of the coherence slot on or off, nothing else. */
+static int dirty_set_logging(struct tvm *vm, uint8_t *mem, bool on)
+{
+	return vm_add_slot(vm, 1, on ? MVX_MEM_LOG_DIRTY_PAGES : 0, COH_GPA,
+			   COH_SIZE, mem);
+}
+
+#define PAGE_BIT(n)	(1ULL << (n))
+
+#define EXPECT_DIRTY(vm, want) do {					\
+	uint64_t __bits;						\
+									\
+	ASSERT_EQ(0, get_dirty(vm, 1, &__bits))				\
+		TH_LOG("GET_DIRTY_LOG: %s", strerror(errno));		\
+	EXPECT_EQ((uint64_t)(want), __bits)				\
+		TH_LOG("dirty pages %#llx, want %#llx",			\
+		       (unsigned long long)__bits,			\
+		       (unsigned long long)(want));			\
+} while (0)
+
+/*
+ * Stores set their page's bit, loads do not; a GET clears the bits and
+ * the next store to a page sets its bit again, also on a page the guest
+ * has only read so far (mapped, but without write access).  The pages
+ * read are ones the VMM has not written: KVM maps a page writable, and
+ * logs it, at a read already when the VMM's own mapping of it is.
+ */
+TEST_F(mem, dirty_log_guest_writes)
+{
+	struct tvcpu *vcpu = &self->vcpu;
+	uint8_t *mem;
+
+	ASSERT_EQ(0, dirty_setup(&self->vm, &mem))
+		TH_LOG("slot with LOG_DIRTY_PAGES: %s", strerror(errno));
+	EXPECT_DIRTY(&self->vm, 0);
+
+	EXPECT_EQ(0, guest_load32(vcpu, COH_GPA + 2 * PAGE_SIZE));
+	EXPECT_EQ(0, guest_load32(vcpu, COH_GPA + 7 * PAGE_SIZE));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 1 * PAGE_SIZE, 0x1111));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 5 * PAGE_SIZE, 0x5555));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 15 * PAGE_SIZE + 0xffc,
+				 0xffff));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(1) | PAGE_BIT(5) | PAGE_BIT(15));
+	/* Nothing written since. */
+	EXPECT_DIRTY(&self->vm, 0);
+
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 5 * PAGE_SIZE, 0x5556));
+	EXPECT_EQ(0x1111, guest_load32(vcpu, COH_GPA + 1 * PAGE_SIZE));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 2 * PAGE_SIZE, 0x2223));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(2) | PAGE_BIT(5));
+	EXPECT_DIRTY(&self->vm, 0);
+
+	EXPECT_EQ(0x1111, *(volatile uint32_t *)coh_word(mem, 1));
+	EXPECT_EQ(0x2223, *(volatile uint32_t *)coh_word(mem, 2));
+	EXPECT_EQ(0x5556, *(volatile uint32_t *)coh_word(mem, 5));
+	EXPECT_EQ(0xffff, *(volatile uint32_t *)(mem + 16 * PAGE_SIZE - 4));
+	munmap(mem, COH_SIZE);
+}
+
+/*
+ * The host writes guest memory for a string IN: that page is dirty too,
+ * though the guest never touched it itself.
+ */
+TEST_F(mem, dirty_log_emulated_write)
+{
+	struct tvcpu *vcpu = &self->vcpu;
+	struct mvx_regs r;
+	uint8_t *mem;
+	int i;
+
+	ASSERT_EQ(0, dirty_setup(&self->vm, &mem));
+	ASSERT_EQ(0, vcpu_set_mode(vcpu, MODE_PROT32, DIRTY_INS_GPA));
+	ASSERT_EQ(0, vcpu_get_regs(vcpu, &r));
+	r.rdi = COH_GPA + 9 * PAGE_SIZE + 0x10;
+	ASSERT_EQ(0, vcpu_set_regs(vcpu, &r));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, vcpu_run(vcpu)) TH_LOG("%s", strerror(errno));
+		if (vcpu->run->exit_reason != MVX_EXIT_IO)
+			break;
+		ASSERT_EQ(INS_PORT, vcpu->run->io.port);
+		memset((char *)vcpu->run + vcpu->run->io.data_offset, 0xab,
+		       vcpu->run->io.size * vcpu->run->io.count);
+	}
+	ASSERT_EQ(MVX_EXIT_HLT, vcpu->run->exit_reason)
+		TH_LOG("%s", describe_exit(vcpu));
+	EXPECT_EQ(0xabababab, *(volatile uint32_t *)(mem + 9 * PAGE_SIZE +
+						     0x10));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(9));
+	EXPECT_DIRTY(&self->vm, 0);
+	munmap(mem, COH_SIZE);
+}
+
+/*
+ * Logging turned off and on again by a flags-only change: GET fails
+ * while it is off; turned on, it starts empty and catches the next write
+ * to a page the guest wrote while it was off.
+ */
+TEST_F(mem, dirty_log_toggle)
+{
+	struct tvcpu *vcpu = &self->vcpu;
+	uint64_t bits;
+	uint8_t *mem;
+
+	ASSERT_EQ(0, dirty_setup(&self->vm, &mem));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA, 0x1));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(0));
+
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 3 * PAGE_SIZE, 0x3));
+	ASSERT_EQ(0, dirty_set_logging(&self->vm, mem, false))
+		TH_LOG("logging off: %s", strerror(errno));
+	EXPECT_EQ(-1, get_dirty(&self->vm, 1, &bits));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 4 * PAGE_SIZE, 0x4));
+	/* Page 0 was left without write access by the GET above. */
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA, 0x5));
+
+	ASSERT_EQ(0, dirty_set_logging(&self->vm, mem, true))
+		TH_LOG("logging on: %s", strerror(errno));
+	EXPECT_DIRTY(&self->vm, 0);
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 4 * PAGE_SIZE, 0x6));
+	ASSERT_EQ(0, guest_store(vcpu, COH_GPA + 3 * PAGE_SIZE, 0x7));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(3) | PAGE_BIT(4));
+	EXPECT_EQ(0x5, *(volatile uint32_t *)coh_word(mem, 0));
+	EXPECT_EQ(0x7, *(volatile uint32_t *)coh_word(mem, 3));
+	EXPECT_EQ(0x6, *(volatile uint32_t *)coh_word(mem, 4));
+	munmap(mem, COH_SIZE);
+}
+
+/* A logging slot keeps its bits when it moves, as on KVM. */
+TEST_F(mem, dirty_log_move_keeps_bits)
+{
+	uint8_t *mem;
+
+	ASSERT_EQ(0, dirty_setup(&self->vm, &mem));
+	ASSERT_EQ(0, guest_store(&self->vcpu, COH_GPA + 6 * PAGE_SIZE, 0x6));
+	ASSERT_EQ(0, vm_add_slot(&self->vm, 1, MVX_MEM_LOG_DIRTY_PAGES,
+				 2 * COH_GPA, COH_SIZE, mem))
+		TH_LOG("move: %s", strerror(errno));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(6));
+	ASSERT_EQ(0, guest_store(&self->vcpu, 2 * COH_GPA + 8 * PAGE_SIZE,
+				 0x8));
+	EXPECT_DIRTY(&self->vm, PAGE_BIT(8));
+	EXPECT_EQ(0x8, *(volatile uint32_t *)coh_word(mem, 8));
+	munmap(mem, COH_SIZE);
+}
+
+/* KVM's errors: which slots GET refuses, and which flag changes. */
+TEST_F(mem, dirty_log_errors)
+{
+	static const struct {
+		uint32_t slot;
+		int err;
+	} cases[] = {
+		{ 0, ENOENT },			/* exists, does not log */
+		{ 7, ENOENT },			/* no such slot */
+		{ 100, ENOENT },		/* beyond ours, within KVM's ids */
+		{ 32763, ENOENT },
+		{ 32764, EINVAL },		/* not a user slot id */
+		{ 0xffff, EINVAL },
+		{ (1U << 16) | 1, ENOENT },	/* SMM address space */
+		{ 2U << 16, EINVAL },		/* no such address space */
+		{ ~0U, EINVAL },
+	};
+	struct mvx_dirty_log log = { .slot = 1 };
+	uint64_t bits;
+	uint8_t *mem;
+	unsigned int i;
+
+	ASSERT_EQ(0, dirty_setup(&self->vm, &mem));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, get_dirty(&self->vm, cases[i].slot, &bits))
+			TH_LOG("slot %#x", cases[i].slot);
+		EXPECT_EQ(cases[i].err, errno)
+			TH_LOG("slot %#x: %s", cases[i].slot, strerror(errno));
+	}
+	EXPECT_EQ(-1, ioctl(self->vm.fd, MVX_GET_DIRTY_LOG, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	log.dirty_bitmap = (void *)0x10;
+	EXPECT_EQ(-1, ioctl(self->vm.fd, MVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* READONLY cannot change on an existing slot, logging or not. */
+	EXPECT_EQ(-1, vm_add_slot(&self->vm, 1, MVX_MEM_LOG_DIRTY_PAGES |
+				  MVX_MEM_READONLY, COH_GPA, COH_SIZE, mem));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, vm_add_slot(&self->vm, 1, MVX_MEM_READONLY, COH_GPA,
+				  COH_SIZE, mem));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_DIRTY(&self->vm, 0);
+
+	/* A read-only slot may log (nothing), and stays read-only. */
+	ASSERT_EQ(0, vm_add_slot(&self->vm, 2, MVX_MEM_READONLY |
+				 MVX_MEM_LOG_DIRTY_PAGES, 2 * COH_GPA,
+				 PAGE_SIZE, mem))
+		TH_LOG("read-only and logging: %s", strerror(errno));
+	EXPECT_EQ(0, get_dirty(&self->vm, 2, &bits));
+	EXPECT_EQ(0, bits);
+	EXPECT_EQ(-1, vm_add_slot(&self->vm, 2, MVX_MEM_LOG_DIRTY_PAGES,
+				  2 * COH_GPA, PAGE_SIZE, mem));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, vm_add_slot(&self->vm, 2, MVX_MEM_READONLY, 2 * COH_GPA,
+				 PAGE_SIZE, mem));
+	EXPECT_EQ(-1, get_dirty(&self->vm, 2, &bits));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* Deleted, the slot has no log. */
+	ASSERT_EQ(0, vm_add_slot(&self->vm, 1, 0, COH_GPA, 0, mem));
+	EXPECT_EQ(-1, get_dirty(&self->vm, 1, &bits));
+	EXPECT_EQ(ENOENT, errno);
+	munmap(mem, COH_SIZE);
+}
+
 /* minivmx's count of pinned guest pages, -1 on KVM (or unreadable). */
 static long coh_pinned_pages(void)
 {

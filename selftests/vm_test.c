@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VM-level ioctls: memory slots (add, delete, move, overlap, alignment,
- * flags, 32 slots), vCPU creation, CHECK_EXTENSION and SET_TSS_ADDR on
- * the VM fd.
+ * flags, dirty logging toggled, 32 slots), vCPU creation, CHECK_EXTENSION
+ * and SET_TSS_ADDR on the VM fd.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -139,6 +139,18 @@ TEST_F(vm, slot_flags)
 	else
 		EXPECT_SLOT(-1, EINVAL, 0, MVX_MEM_READONLY, 0, 0x10000,
 			    self->area);
+	/*
+	 * Dirty logging, and as on KVM, flags-only changes that turn it
+	 * off and on; READONLY cannot change on an existing slot.
+	 */
+	EXPECT_SLOT(0, 0, 1, MVX_MEM_LOG_DIRTY_PAGES, 0x100000, 0x10000,
+		    self->area);
+	EXPECT_SLOT(0, 0, 1, 0, 0x100000, 0x10000, self->area);
+	EXPECT_SLOT(0, 0, 1, MVX_MEM_LOG_DIRTY_PAGES, 0x100000, 0x10000,
+		    self->area);
+	if (ro > 0)
+		EXPECT_SLOT(-1, EINVAL, 1, MVX_MEM_LOG_DIRTY_PAGES |
+			    MVX_MEM_READONLY, 0x100000, 0x10000, self->area);
 }
 
 TEST_F(vm, create_vcpu)

@@ -46,6 +46,20 @@ struct mvx_userspace_memory_region {
 	__u64 userspace_addr;	/* start of the backing userspace memory */
 };
 
+/*
+ * MVX_GET_DIRTY_LOG: one bit per page of a slot with
+ * MVX_MEM_LOG_DIRTY_PAGES, bit n of the 64-bit word n / 64 for the slot's
+ * page n; the buffer holds the page count rounded up to 64 bits.
+ */
+struct mvx_dirty_log {
+	__u32 slot;
+	__u32 padding1;
+	union {
+		void *dirty_bitmap;	/* userspace */
+		__u64 padding2;
+	};
+};
+
 struct mvx_regs {
 	__u64 rax, rbx, rcx, rdx;
 	__u64 rsi, rdi, rsp, rbp;
@@ -331,6 +345,7 @@ struct mvx_run {
 
 /* VM ioctls, on the fd MVX_CREATE_VM returns. */
 #define MVX_CREATE_VCPU		_IO(MVXIO, 0x41)
+#define MVX_GET_DIRTY_LOG	_IOW(MVXIO, 0x42, struct mvx_dirty_log)
 #define MVX_SET_USER_MEMORY_REGION \
 	_IOW(MVXIO, 0x46, struct mvx_userspace_memory_region)
 #define MVX_SET_TSS_ADDR	_IO(MVXIO, 0x47)
