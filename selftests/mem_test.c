@@ -1226,37 +1226,6 @@ TEST_F(mem, dirty_log_errors)
 	munmap(mem, COH_SIZE);
 }
 
-/* minivmx's count of pinned guest pages, -1 on KVM (or unreadable). */
-static long coh_pinned_pages(void)
-{
-	FILE *f = fopen("/sys/module/minivmx/parameters/pinned_pages", "r");
-	long v = -1;
-
-	if (mvx_is_kvm() || !f) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static long mem_available_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /*
  * One VM: the guest touches every page of slot 1, the VMM discards them
  * (on minivmx the pins must go with them) and the guest touches them
@@ -1280,12 +1249,12 @@ static int coh_cycle(void)
 	ret = __LINE__;
 	if (coh_run(&vcpu, COH_TOUCH_GPA, COH_GPA, &val))
 		goto out;
-	touched = coh_pinned_pages();
+	touched = mvx_pinned_pages();
 	ret = __LINE__;
 	if (*(volatile uint32_t *)coh_word(mem, COH_PAGES - 1) != val ||
 	    madvise(mem, COH_SIZE, MADV_DONTNEED))
 		goto out;
-	after = coh_pinned_pages();
+	after = mvx_pinned_pages();
 	ret = __LINE__;
 	if (touched >= 0 && touched - after != COH_PAGES)
 		goto out;
@@ -1323,6 +1292,7 @@ FIXTURE_TEARDOWN(churn)
 TEST_F_TIMEOUT(churn, create_touch_discard_destroy_1000, 600)
 {
 	long mem0, mem1, pin0, pin1;
+	bool kasan = mvx_kernel_has_kasan();
 	int i;
 
 	for (i = 0; i < 20; i++) {
@@ -1331,16 +1301,20 @@ TEST_F_TIMEOUT(churn, create_touch_discard_destroy_1000, 600)
 		ASSERT_EQ(0, line) TH_LOG("warm-up cycle %d: failed at line %d: %s",
 					  i, line, strerror(errno));
 	}
-	mem0 = mem_available_kb();
-	pin0 = coh_pinned_pages();
+	if (kasan)
+		mvx_drain_kasan_quarantine();
+	mem0 = mvx_settled_mem_available_kb();
+	pin0 = mvx_pinned_pages();
 	for (i = 0; i < 1000; i++) {
 		int line = coh_cycle();
 
 		ASSERT_EQ(0, line) TH_LOG("cycle %d: failed at line %d: %s",
 					  i, line, strerror(errno));
 	}
-	mem1 = mem_available_kb();
-	pin1 = coh_pinned_pages();
+	if (kasan)
+		mvx_drain_kasan_quarantine();
+	mem1 = mvx_settled_mem_available_kb();
+	pin1 = mvx_pinned_pages();
 	TH_LOG("MemAvailable %ld -> %ld kB, pinned %ld -> %ld",
 	       mem0, mem1, pin0, pin1);
 	/* 32 pages touched per VM: a leak of them would be 125 MiB. */

@@ -132,6 +132,10 @@ int vcpu_set_sregs(struct tvcpu *vcpu, struct mvx_sregs *sregs);
 void *pio_data(struct tvcpu *vcpu);
 const char *describe_exit(struct tvcpu *vcpu);
 uint64_t now_ns(void);
+long mvx_settled_mem_available_kb(void);
+bool mvx_kernel_has_kasan(void);
+int mvx_drain_kasan_quarantine(void);
+long mvx_pinned_pages(void);
 
 static inline uint32_t rd32(struct tvm *vm, uint64_t gpa)
 {

@@ -10,7 +10,6 @@
  */
 #include <cpuid.h>
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,47 +585,6 @@ TEST(guest_sees_only_its_slots)
 
 /* ------------------------------------------------------------- leaks */
 
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/*
- * MemAvailable once the kernel has settled: caches dropped, then the best
- * of a few readings, since per-CPU page lists and deferred frees make a
- * single reading wander by a few MiB while nothing leaks.  A leak of the
- * pages this test pins stays visible: it is 8 MiB and never comes back.
- */
-static long settled_mem_available_kb(void)
-{
-	long best = -1, v;
-	int fd, i;
-
-	/* Without the right to drop caches the readings alone must do. */
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	if (fd >= 0) {
-		v = write(fd, "3", 1);
-		close(fd);
-	}
-	for (i = 0; i < 5; i++) {
-		usleep(100000);
-		v = meminfo_kb("MemAvailable:");
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
 /* Bytes in active slab objects, over all caches (-1 without slabinfo). */
 static long long slab_bytes(void)
 {
@@ -643,67 +601,6 @@ static long long slab_bytes(void)
 			total += (long long)active * size;
 	fclose(f);
 	return total;
-}
-
-/* Whether the kernel was built with KASAN (the debug kernel). */
-static int kernel_has_kasan(void)
-{
-	char line[256];
-	int found = 0;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " kasan_quarantine_remove_cache\n") != NULL;
-	fclose(f);
-	return found;
-}
-
-/*
- * KASAN keeps freed slab objects in a quarantine (up to 1/32 of RAM) so
- * that a use after free hits poisoned memory; they still count as active
- * in /proc/slabinfo.  1,000 VMs' freed objects then look like a 1.4 MB
- * leak.  Shrinking a cache gives its quarantined objects back first, so
- * shrinking every cache before each reading leaves only what is really
- * still allocated (and kmemleak, in make check-debug, names any of it).
- */
-static int drain_kasan_quarantine(void)
-{
-	char path[512];
-	struct dirent *d;
-	DIR *dir = opendir("/sys/kernel/slab");
-	int fd, drained = 0;
-
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir))) {
-		/* Links are merged caches' aliases: one shrink each is enough. */
-		if (d->d_name[0] == '.' || d->d_type == DT_LNK)
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
-			 d->d_name);
-		fd = open(path, O_WRONLY);
-		if (fd < 0)
-			continue;
-		drained += write(fd, "1", 1) == 1;
-		close(fd);
-	}
-	closedir(dir);
-	return drained;
-}
-
-static long pinned_pages(void)
-{
-	FILE *f = fopen("/sys/module/minivmx/parameters/pinned_pages", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
 }
 
 GUEST_CODE(touch,
@@ -742,7 +639,7 @@ TEST_F_TIMEOUT(hostile, no_leaks_after_1000_vms, 300)
 {
 	long mem0, mem1, pin0, pin1;
 	long long slab0, slab1;
-	int i, kasan = kernel_has_kasan();
+	int i, kasan = mvx_kernel_has_kasan();
 
 	if (kasan)
 		TH_LOG("KASAN kernel: its quarantine is drained before each reading");
@@ -750,18 +647,18 @@ TEST_F_TIMEOUT(hostile, no_leaks_after_1000_vms, 300)
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(0, one_vm_lifetime()) TH_LOG("VM %d", i);
 	if (kasan)
-		TH_LOG("%d slab caches shrunk", drain_kasan_quarantine());
-	mem0 = settled_mem_available_kb();
+		TH_LOG("%d slab caches shrunk", mvx_drain_kasan_quarantine());
+	mem0 = mvx_settled_mem_available_kb();
 	slab0 = slab_bytes();
-	pin0 = pinned_pages();
+	pin0 = mvx_pinned_pages();
 	for (i = 0; i < 1000; i++)
 		ASSERT_EQ(0, one_vm_lifetime()) TH_LOG("VM %d: %s", i,
 						       strerror(errno));
 	if (kasan)
-		TH_LOG("%d slab caches shrunk", drain_kasan_quarantine());
-	mem1 = settled_mem_available_kb();
+		TH_LOG("%d slab caches shrunk", mvx_drain_kasan_quarantine());
+	mem1 = mvx_settled_mem_available_kb();
 	slab1 = slab_bytes();
-	pin1 = pinned_pages();
+	pin1 = mvx_pinned_pages();
 	TH_LOG("MemAvailable %ld -> %ld kB, slab %lld -> %lld bytes, pinned %ld -> %ld",
 	       mem0, mem1, slab0, slab1, pin0, pin1);
 	/* Two pages touched per VM: a leak of them would be ~8 MiB. */
